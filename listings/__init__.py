@@ -1,0 +1,1 @@
+"""The book's listings: one package per chapter, one module per listing."""

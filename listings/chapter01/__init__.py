@@ -1,0 +1,1 @@
+"""Listings for Chapter 1, client-server networking."""
