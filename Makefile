@@ -28,10 +28,21 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install -qq -r requirements.txt
 	@touch $@
 
+# Everything the tests read. `make test` always runs them and leaves a stamp;
+# the builds run them again only when something changed since the stamp.
+SOURCES := $(shell find book listings playground tests tools -type f \
+             ! -path '*/__pycache__/*' 2>/dev/null) conf.py pyproject.toml requirements.txt
+TESTED  := build/.tested
+
 test: venv  ## run every test, doctest and chapter example
 	$(PYTEST)
+	@mkdir -p build && touch $(TESTED)
 
-html: test  ## run the tests, then build the HTML book strictly into build/html
+$(TESTED): $(SOURCES) | venv
+	$(PYTEST)
+	@mkdir -p build && touch $@
+
+html: $(TESTED)  ## run the tests (if anything changed), then build the HTML book into build/html
 	$(SPHINXBUILD) -b html -d build/doctrees book build/html
 
 serve: venv  ## serve build/html on http://127.0.0.1:8000
