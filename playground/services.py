@@ -45,7 +45,7 @@ class Playground:
     ) -> None:
         self.state_dir = state_dir or Path(os.environ.get("PLAYGROUND_STATE", DEFAULT_STATE))
         self.recorder = Recorder()
-        places = gazetteer.load()
+        self.gazetteer = places = gazetteer.load()
         options = dict(client_timeout=client_timeout, slow_delay=slow_delay, quiet=quiet)
         self.servers = [
             GeocoderServer(host, http_port, places, self.recorder, **options),  # type: ignore[arg-type]
@@ -90,6 +90,10 @@ class Playground:
         return self.recorder.exchanges()
 
     def start(self) -> Playground:
+        # Index the GeoNames alternate names now, while no one is asking:
+        # the first query that needs them then finds them ready, or waits for
+        # this one thread instead of building them itself.
+        threading.Thread(target=self.gazetteer.alternates, daemon=True).start()
         for server in self.servers:
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
