@@ -14,7 +14,7 @@ FAMILIES = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
 def addresses(name: str) -> list[tuple[str, str]]:
     """Return (family, address) pairs for NAME, in the resolver's order."""
     answers = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-    pairs = [(FAMILIES[family], sockaddr[0])
+    pairs = [(FAMILIES[family], str(sockaddr[0]))
              for family, _type, _protocol, _canonical, sockaddr in answers]
     return list(dict.fromkeys(pairs))  # drop repeats, keep the order
 

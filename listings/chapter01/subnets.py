@@ -76,8 +76,8 @@ def fragments(size: int, mtu: int) -> dict[str, Any]:
     if not HEADER <= size <= 65535:
         raise ValueError(f"size {size} is not between {HEADER} and 65535 bytes")
     data = size - HEADER
-    if size <= mtu:  # it fits: one piece
-        step, offsets = data, [0]
+    if size <= mtu:  # it fits: one piece, at offset 0
+        step, offsets = data, range(1)
     else:  # the header counts offsets in 8-byte units, so cut at multiples of 8
         step = (mtu - HEADER) // 8 * 8
         offsets = range(0, data, step)
