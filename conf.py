@@ -71,3 +71,96 @@ html_theme = "furo"
 html_title = project
 html_static_path: list[str] = []
 copybutton_exclude = ".linenos, .gp, .go"
+
+# -- LaTeX / PDF output --------------------------------------------------------
+# `make pdf` runs Sphinx's LaTeX builder, then XeLaTeX through latexmk, and
+# copies the result to build/pdf/python-on-the-wire.pdf. XeLaTeX loads the
+# OpenType fonts below through fontspec and embeds every one of them. Extra
+# structure for print (unnumbered front matter, lettered appendices) comes
+# from book/_ext/editions.py.
+
+import os  # noqa: E402  (only the print edition reads the environment)
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+extensions.append("editions")
+
+book_basename = "python-on-the-wire"  # file name of the PDF and the EPUB
+book_unnumbered_docs = ["introduction", "roadmap"]
+book_appendix_caption = "Appendices"
+
+# Page size: a 7in x 9.25in trim, a usual size for technical books. For home
+# printers, `make pdf PAPER=a4` or `make pdf PAPER=letter` (the Makefile
+# passes BOOK_PAPER) puts the same 5.25in-wide text block on the larger sheet,
+# so lines and listings break in the same places in every size.
+# paper: (geometry paper option, sphinxsetup hmargin {inner,outer}, vmargin {top,bottom})
+BOOK_PAPERS = {
+    "trim": ("paperwidth=7in,paperheight=9.25in", "{0.95in,0.8in}", "{0.8in,0.85in}"),
+    "a4": ("a4paper", "{1.509in,1.509in}", "{1in,1.3in}"),
+    "letter": ("letterpaper", "{1.625in,1.625in}", "{1in,1.1in}"),
+}
+book_paper = os.environ.get("BOOK_PAPER", "trim")
+if book_paper not in BOOK_PAPERS:
+    raise ValueError(f"BOOK_PAPER={book_paper!r}: choose one of {', '.join(BOOK_PAPERS)}")
+_paper, _hmargin, _vmargin = BOOK_PAPERS[book_paper]
+
+latex_engine = "xelatex"  # Unicode input, OpenType fonts; the index goes through xindy
+latex_documents = [
+    # toctree_only: the root page's welcome text is written for the web site;
+    # the printed book starts with its title page and contents instead.
+    (root_doc, f"{book_basename}.tex", project, author, "manual", True),
+]
+latex_toplevel_sectioning = "chapter"
+latex_show_urls = "footnote"
+latex_domain_indices = False  # one general index (glossary terms, ...) is enough
+latex_elements = {
+    "papersize": "",
+    "pointsize": "10pt",
+    "geometry": (
+        rf"\usepackage[{_paper},headheight=14pt,headsep=14pt,footskip=28pt]{{geometry}}"
+    ),
+    # Body in TeX Gyre Pagella, headings in TeX Gyre Heros, code in DejaVu Sans
+    # Mono scaled to the body's x-height (Debian: fonts-texgyre, fonts-dejavu-core).
+    "fontpkg": r"""
+\setmainfont{texgyrepagella}[Extension=.otf, UprightFont=*-regular,
+  BoldFont=*-bold, ItalicFont=*-italic, BoldItalicFont=*-bolditalic,
+  Ligatures=TeX]
+\setsansfont{texgyreheros}[Extension=.otf, UprightFont=*-regular,
+  BoldFont=*-bold, ItalicFont=*-italic, BoldItalicFont=*-bolditalic,
+  Scale=MatchLowercase, Ligatures=TeX]
+\setmonofont{DejaVuSansMono}[Extension=.ttf, UprightFont=*,
+  BoldFont=*-Bold, ItalicFont=*-Oblique, BoldItalicFont=*-BoldOblique,
+  Scale=MatchLowercase]
+""",
+    "fncychap": "",
+    "sphinxsetup": ",".join([
+        f"hmargin={_hmargin}",
+        f"vmargin={_vmargin}",
+        "marginpar=0.5in",
+        # Listings: a long line wraps (at a break point if there is one, else
+        # anywhere) and the continuation starts with a visible arrow.
+        "verbatimwrapslines=true",
+        "verbatimforcewraps=true",
+        "verbatimmaxoverfull=0",
+        r"verbatimcontinued=\bookVerbatimContinued",
+        "verbatimhintsturnover=true",
+        # Links stay readable in grey-scale print.
+        "InnerLinkColor={rgb}{0.05,0.20,0.45}",
+        "OuterLinkColor={rgb}{0.05,0.20,0.45}",
+        "TitleColor={rgb}{0,0,0}",
+    ]),
+    "fvset": r"\fvset{fontsize=\small}",
+    "preamble": r"""
+\usepackage{editions}
+""",
+    "maketitle": r"\bookTitlePage",
+}
+latex_additional_files = ["book/_latex/editions.sty"]
+# The title page and its verso read these (see book/_latex/editions.sty).
+latex_elements["preamble"] += "\n".join([
+    "",
+    rf"\newcommand\bookSubtitle{{{subtitle}}}",
+    rf"\newcommand\bookCopyright{{Copyright \textcopyright\ {copyright}.}}",
+    rf"\newcommand\bookRepository{{\url{{{repository_url}}}}}",
+    rf"\newcommand\bookVersion{{{release}}}",
+    "",
+])
