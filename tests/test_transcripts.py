@@ -1,0 +1,234 @@
+"""The console sessions the book shows are what the commands print today.
+
+Each session of book/transcripts/manifest.toml runs once (one test each, for
+readable failures) against one playground, and must reproduce its committed
+files exactly; the chapters may show no console output but those files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tools import transcripts as t
+
+SESSIONS = t.load_manifest()
+
+
+@pytest.fixture(scope="module")
+def runner() -> Iterator[t.Runner]:
+    with t.Runner() as runner:
+        yield runner
+
+
+# -- the committed files match ----------------------------------------------
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=lambda s: s.name)
+def test_the_committed_transcript_is_what_the_commands_print(runner, session):
+    result = runner.run(session)
+    diffs = t.differences(result)
+    if result.problems or diffs:
+        pytest.fail(t.report(result, diffs), pytrace=False)
+
+
+def test_every_file_under_book_transcripts_comes_from_a_session():
+    assert t.stale_files(SESSIONS) == [], "delete them, or run `make transcripts`"
+
+
+def test_the_chapters_show_no_console_output_typed_by_hand():
+    problems = t.chapter_problems(t.chapters(), SESSIONS)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_transcript_is_shown_in_a_chapter():
+    unused = t.unused_files(t.chapters(), SESSIONS)
+    # A chapter being written includes its sessions one by one: its files are
+    # checked once book/CHAPTER.md includes any of them.
+    started = {p.parent.name for p in t.included_transcripts(t.chapters())}
+    unused = [str(p.relative_to(t.ROOT)) for p in unused if p.parent.name in started]
+    assert not unused, (
+        "generated but included by no chapter (add a {literalinclude}, or drop the"
+        " session from the manifest):\n" + "\n".join(unused)
+    )
+
+
+def test_each_layer_of_the_search_listings_has_its_wire_capture():
+    layers = {p.stem for p in (t.LISTINGS / "chapter01").glob("search[0-9].py")}
+    wired = {s.id for s in SESSIONS if s.wire and s.chapter == "chapter01"}
+    assert layers and wired == layers
+
+
+# -- the machinery can fail ---------------------------------------------------
+
+
+def session(**fields) -> t.Session:
+    entry = {"id": "demo", "commands": "python3 -c 'print(42)'", **fields}
+    return t._session("chapter01", entry)
+
+
+def test_a_changed_word_fails_with_a_diff_and_the_command_that_regenerates(
+    runner, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(t, "TRANSCRIPTS", tmp_path)
+    demo = session(commands="python3 -c 'print(\"hello, wire\")'")
+    demo.path.parent.mkdir(parents=True)
+    demo.path.write_text("$ python3 -c 'print(\"hello, wire\")'\nhello, world\n")
+    result = runner.run(demo)
+    assert result.problems == []
+    assert result.transcript == "$ python3 -c 'print(\"hello, wire\")'\nhello, wire\n"
+    [diff] = t.differences(result)
+    assert "-hello, world\n+hello, wire\n" in diff
+    assert "make transcripts" in t.report(result, [diff])
+    demo.path.write_text(result.transcript)
+    assert t.differences(result) == []
+
+
+def test_an_unexpected_exit_status_is_a_failure_that_shows_the_output(runner):
+    result = runner.run(session(commands="python3 -c 'import sys; sys.exit(\"oops\")'"))
+    [problem] = result.problems
+    assert "exited with status 1, the manifest expects 0" in problem
+    assert "oops" in problem
+
+
+def test_stdout_and_stderr_interleave_as_on_a_terminal(runner):
+    code = "import sys; print('one'); print('two', file=sys.stderr); print('three')"
+    result = runner.run(session(commands=[f'python3 -c "{code}"', "python3 -c 'pass'"]))
+    assert result.transcript.splitlines()[1:] == [
+        "one",
+        "two",
+        "three",
+        "$ python3 -c 'pass'",
+    ]
+
+
+def test_a_command_runs_in_the_fixed_environment(runner):
+    code = (
+        "import os, sys; print(os.environ['LC_ALL'], os.environ['COLUMNS'],"
+        " os.environ['TZ'], sys.flags.no_user_site, os.listdir(os.environ['HOME']))"
+    )
+    result = runner.run(session(commands=f'python3 -c "{code}"'))
+    assert result.transcript.splitlines()[1] == "C.UTF-8 80 UTC 1 []"
+
+
+def test_a_session_that_leaves_loopback_fails(runner):
+    code = "import socket; socket.create_connection(('192.0.2.1', 80), timeout=1)"
+    result = runner.run(session(commands=f'python3 -c "{code}"', status=1))
+    assert any("beyond loopback" in p and "192.0.2.1" in p for p in result.problems)
+
+
+def test_the_reader_s_ports_are_translated_both_ways(runner):
+    command = (
+        "python3 -c 'import sys; print(sys.argv[1])' https://127.0.0.1:8443/search"
+    )
+    argv = runner.real_argv(command)
+    real_port = runner.playground.https_url.rsplit(":", 1)[1]
+    assert argv[-1] == f"https://127.0.0.1:{real_port}/search"
+    result = runner.run(session(commands=command))
+    assert result.transcript.splitlines()[1] == "https://127.0.0.1:8443/search"
+
+
+def test_the_geocoder_service_sets_the_reader_s_environment(runner):
+    code = "import os; print(os.environ['GEOCODER_URL'], 'SSL_CERT_FILE' in os.environ)"
+    trusted = runner.run(session(commands=f'python3 -c "{code}"', services="geocoder"))
+    assert trusted.transcript.splitlines()[1] == "https://127.0.0.1:8443 True"
+    untrusted = runner.run(
+        session(commands=f'python3 -c "{code}"', services="geocoder", trust_ca=False)
+    )
+    assert untrusted.transcript.splitlines()[1] == "https://127.0.0.1:8443 False"
+
+
+def test_normalise_touches_only_ports_dates_and_line_ends():
+    ports = {41234: 8443, 51515: 50001}
+    raw = (
+        "HTTP/1.1 200 OK\r\nDate: Tue, 24 Nov 2026 07:01:02 GMT\r\n\r\n"
+        '{"lat":"41.41234","id":412345,"port":41234} from 127.0.0.1:51515\n'
+    )
+    assert t.normalise(raw, ports) == (
+        "HTTP/1.1 200 OK\nDate: Thu, 01 Jan 2026 12:00:00 GMT\n\n"
+        '{"lat":"41.41234","id":412345,"port":8443} from 127.0.0.1:50001\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"colour": "red"}, r"unknown field\(s\) colour"),
+        ({"id": "Bad Id"}, "id must be"),
+        ({"commands": []}, "commands must be"),
+        ({"commands": ["a", "b"], "status": [0]}, "one number per command"),
+        ({"services": "dns"}, "services must be one of none, geocoder"),
+    ],
+)
+def test_a_wrong_manifest_entry_is_refused_with_its_reason(fields, message):
+    with pytest.raises(t.ManifestError, match=message):
+        session(**fields)
+
+
+# -- spotting hand-typed output in a chapter ----------------------------------
+
+CHAPTER = """\
+# A chapter
+
+```console
+$ python3 search2.py
+41.5, -84.3
+```
+
+```shell
+python3 -m venv env
+```
+
+```bash
+$ ls
+```
+
+```{code-block} http
+GET / HTTP/1.1
+```
+
+:::{note}
+```shell-session
+$ typed by hand
+```
+:::
+
+````{admonition} Fine
+```pycon
+>>> 1 + 1
+2
+
+```
+````
+
+```{literalinclude} transcripts/chapter01/made-up.txt
+:language: console
+```
+
+```{literalinclude} transcripts/chapter01/search2.txt
+:language: console
+```
+"""
+
+
+def test_hand_typed_console_blocks_are_found_and_generated_ones_pass(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(t, "BOOK", tmp_path)
+    monkeypatch.setattr(t, "TRANSCRIPTS", tmp_path / "transcripts")
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text(CHAPTER)
+    problems = t.chapter_problems([chapter], SESSIONS)
+    lines = sorted(int(p.split(":")[1]) for p in problems)
+    assert lines == [3, 12, 16, 21, 34], problems
+    assert "made-up.txt" in problems[-1] and "no session" in problems[-1]
+    unused = t.unused_files([chapter], SESSIONS)
+    assert tmp_path / "transcripts" / "chapter01" / "search2.txt" not in unused
+    assert tmp_path / "transcripts" / "chapter01" / "subnets-info.txt" in unused
+
+
+def test_the_tool_s_own_examples_hold():
+    import doctest
+
+    assert doctest.testmod(t).failed == 0

@@ -1,0 +1,1 @@
+"""The book's own tools: regenerating and checking what the chapters show."""
