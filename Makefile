@@ -14,7 +14,7 @@ PYTEST      := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test html serve playground clean
+.PHONY: help venv test html serve playground transcripts clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -50,6 +50,9 @@ serve: venv  ## serve build/html on http://127.0.0.1:8000
 
 playground: venv  ## run the local geocoder (HTTP and HTTPS) until Ctrl-C
 	$(BIN)/python -m playground
+
+transcripts: venv  ## rerun every console session the book shows; rewrite book/transcripts/
+	$(BIN)/python -m tools.transcripts
 
 clean:  ## remove build output and the virtual environment
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
