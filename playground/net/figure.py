@@ -4,7 +4,7 @@
 that output, so the picture shows the network the code builds.
 
 >>> text = dot()
->>> text.startswith('graph playground {') and text.rstrip().endswith('}')
+>>> 'graph playground {' in text and text.rstrip().endswith('}')
 True
 >>> 'modemB -- isp' in text and '1492' in text
 True

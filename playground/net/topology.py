@@ -163,7 +163,7 @@ HOSTS: tuple[Host, ...] = (
         fqdn="gw.example.com",
         routes=(("default", "192.0.2.5"),),
         forwarding=True,
-        role="example.com gateway",
+        role="gateway of the machine room",
     ),
     Host(
         "www",
