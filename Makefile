@@ -56,3 +56,59 @@ transcripts: venv  ## rerun every console session the book shows; rewrite book/t
 
 clean:  ## remove build output and the virtual environment
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+
+# -- Print and e-book editions (README: "Print and e-book editions") -----------
+# `make pdf` and `make epub` need the Debian packages below (`make system-deps`).
+# PAPER picks the PDF's page: trim (7in x 9.25in, the default), a4 or letter.
+# Each build also copies its book into build/html/_downloads/ for the site.
+BOOK      := python-on-the-wire
+PAPER     ?= trim
+PDF_NAME  := $(BOOK)$(if $(filter trim,$(PAPER)),,-$(PAPER)).pdf
+LATEXDIR  := build/latex/$(PAPER)
+DOWNLOADS := build/html/_downloads
+EPUBCHECK := java -jar /usr/share/java/epubcheck.jar
+
+.PHONY: pdf epub check-editions cover system-deps
+
+pdf: $(TESTED)  ## run the tests (if anything changed), then build build/pdf/python-on-the-wire.pdf (PAPER=trim|a4|letter)
+	BOOK_PAPER=$(PAPER) $(SPHINXBUILD) -b latex -d build/doctrees-latex book $(LATEXDIR)
+	$(MAKE) -C $(LATEXDIR) all-pdf LATEXMKOPTS=-silent \
+	  LATEXOPTS='-interaction=nonstopmode -halt-on-error -file-line-error'
+	@mkdir -p build/pdf $(DOWNLOADS)
+	cp $(LATEXDIR)/$(BOOK).pdf build/pdf/$(PDF_NAME)
+	cp build/pdf/$(PDF_NAME) $(DOWNLOADS)/
+	@printf 'build/pdf/%s: %s pages, %s overfull boxes, %s missing characters\n' $(PDF_NAME) \
+	  "$$(pdfinfo build/pdf/$(PDF_NAME) | sed -n 's/^Pages: *//p')" \
+	  "$$(grep -c '^Overfull' $(LATEXDIR)/$(BOOK).log)" \
+	  "$$(grep -c '^Missing character' $(LATEXDIR)/$(BOOK).log)"
+
+epub: $(TESTED)  ## run the tests (if anything changed), then build build/epub/python-on-the-wire.epub and run epubcheck on it
+	$(SPHINXBUILD) -b epub -d build/doctrees-epub book build/epub
+	$(EPUBCHECK) --failonwarnings build/epub/$(BOOK).epub
+	@mkdir -p $(DOWNLOADS) && cp build/epub/$(BOOK).epub $(DOWNLOADS)/
+
+check-editions: venv  ## test the built PDF and EPUB (after `make pdf epub`); absent or stale books fail
+	BOOK_EDITIONS_REQUIRED=1 $(PYTEST) tests/test_editions.py
+
+cover: ## redraw the EPUB cover, book/_static/epub/cover.png, from book/_latex/cover.tex
+	@mkdir -p build/cover
+	cd build/cover && xelatex -interaction=nonstopmode -halt-on-error ../../book/_latex/cover.tex >/dev/null
+	pdftoppm -png -singlefile -scale-to-x 1600 -scale-to-y 2400 build/cover/cover.pdf book/_static/epub/cover
+
+# Debian packages the project needs outside .venv, by what needs them; add
+# new ones to the right group. `make system-deps` installs them all.
+DEB_PDF      := latexmk texlive-latex-recommended texlive-latex-extra \
+                texlive-fonts-recommended texlive-xetex xindy graphviz poppler-utils \
+                fonts-texgyre fonts-dejavu-core fonts-droid-fallback
+DEB_EPUB     := epubcheck default-jre-headless
+DEB_BROWSER  := chromium
+DEB_NET      := iproute2 nftables iputils-tracepath tcpdump
+DEB_PACKAGES := $(DEB_PDF) $(DEB_EPUB) $(DEB_BROWSER) $(DEB_NET)
+
+system-deps:  ## install the Debian packages for the PDF, EPUB, browser and network tests (as root)
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "make system-deps installs Debian packages, which needs root. Run:"; \
+	  echo "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)'"; \
+	  exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
