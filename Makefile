@@ -112,3 +112,16 @@ system-deps:  ## install the Debian packages for the PDF, EPUB, browser and netw
 	  exit 1; fi
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+
+# The network playground: twelve hosts in Linux network namespaces (needs root:
+# `sudo make playground-up`). See playground/net/ and `python -m playground.net -h`.
+.PHONY: playground-up playground-down playground-status
+
+playground-up: venv  ## build the twelve-host network playground and start its services (root)
+	$(BIN)/python -m playground.net up
+
+playground-down: venv  ## remove every namespace, link, rule and process the network playground made (root)
+	$(BIN)/python -m playground.net down
+
+playground-status: venv  ## show the network playground's hosts, addresses and services (root)
+	$(BIN)/python -m playground.net status
