@@ -231,7 +231,7 @@ def _address(entry: dict[str, Any], number: int) -> Place:
         name=entry["name"],
         place_rank=entry["place_rank"],
         importance=entry["importance"],
-        boundingbox=tuple(entry["boundingbox"]),  # type: ignore[arg-type]
+        boundingbox=tuple(entry["boundingbox"]),
         address=dict(entry["address"]),
         licence=entry["licence"],
     )

@@ -4,7 +4,11 @@ It answers the part of Nominatim's API that the book's listings and geopy
 use, with the output Nominatim documents:
 
 ``GET /search?q=...&format=json|jsonv2&limit=N&addressdetails=0|1``
-    a JSON array of places, ``[]`` when nothing matches;
+    a JSON array of places, ``[]`` when nothing matches (or ``q`` is
+    blank); ``format`` defaults to ``jsonv2``, ``limit`` to 10 (clamped to
+    1-40), and as in Nominatim any ``addressdetails`` but ``0`` means yes; a
+    missing ``q`` or a bad ``format`` or ``limit`` is a 400 whose body is
+    ``{"error": {"code": 400, "message": ...}}``;
 ``GET /status``
     ``OK`` (or a JSON status with ``format=json``);
 ``GET /``
@@ -24,13 +28,18 @@ and the book can show failures on demand:
     the client address the server sees.
 
 The server is a :class:`http.server.ThreadingHTTPServer`: one thread per
-connection, a timeout for slow and idle clients, limits on request lines and
-headers, and errors logged in one line, so no client can stop it serving the
+connection; a deadline of ``client_timeout`` seconds for each request line
+and headers, however slowly they trickle in (idle connections close after
+the same time); limits on request lines (414) and headers (431); a 400 in
+plain text for plain HTTP sent to the HTTPS port; a lingering close, so a
+client whose request the server did not read (a POST body, say) still gets
+the reply; and errors logged in one line. No client can stop it serving the
 others.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import socketserver
@@ -46,6 +55,7 @@ from playground.gazetteer import Gazetteer, Place
 from playground.wire import Recorder, TeeReader
 
 MAX_REQUEST_LINE = 8192
+LINGER_BYTES = 16 * 1024 * 1024
 MAX_LIMIT = 40
 FORMATS = ("json", "jsonv2")
 FAULT_STATUSES = {"403", "429", "500", "502", "503"}
@@ -88,28 +98,60 @@ def place_json(place: Place, fmt: str, details: bool) -> dict[str, Any]:
 def parse_search(query: str) -> tuple[str, str, int, bool]:
     """Check the parameters of a search: ``(q, format, limit, addressdetails)``.
 
+    The rules and messages are Nominatim's:
+
     >>> parse_search('q=Paris&format=json&limit=2')
     ('Paris', 'json', 2, False)
+    >>> parse_search('q=Paris&limit=100&addressdetails=yes')
+    ('Paris', 'jsonv2', 40, True)
     >>> parse_search('format=json')
     Traceback (most recent call last):
     ...
     playground.geocoder.QueryError: Nothing to search for.
+    >>> parse_search('q=Paris&limit=ten')
+    Traceback (most recent call last):
+    ...
+    playground.geocoder.QueryError: Parameter 'limit' must be a number.
     """
     params = dict(parse_qsl(query, keep_blank_values=True))
-    q = params.get("q", "").strip()
-    if not q:
+    if "q" not in params:
         raise QueryError("Nothing to search for.")
     fmt = params.get("format", "jsonv2")
     if fmt not in FORMATS:
-        raise QueryError(f"Parameter 'format' must be one of: {', '.join(FORMATS)}.")
+        raise QueryError(f"Parameter 'format' must be one of: {', '.join(FORMATS)}")
     try:
         limit = int(params.get("limit", "10"))
     except ValueError:
-        raise QueryError("Integer expected for parameter 'limit'.") from None
-    details = params.get("addressdetails", "0").lower()
-    if details not in ("0", "1", "true", "false"):
-        raise QueryError("Parameter 'addressdetails' must be 0 or 1.")
-    return q, fmt, max(1, min(limit, MAX_LIMIT)), details in ("1", "true")
+        raise QueryError("Parameter 'limit' must be a number.") from None
+    details = params.get("addressdetails", "0") != "0"
+    return params["q"].strip(), fmt, max(1, min(limit, MAX_LIMIT)), details
+
+
+class DeadlineReader(io.RawIOBase):
+    """Read from a socket, but raise :class:`TimeoutError` once *deadline*
+    (a :func:`time.monotonic` time, or None for none) has passed, however
+    steadily the bytes trickle in: the socket's own timeout only bounds the
+    wait for each piece."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self.sock = sock
+        self.timeout = timeout
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is None:
+            return self.sock.recv_into(buffer)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self.sock.settimeout(min(left, self.timeout))
+        try:
+            return self.sock.recv_into(buffer)
+        finally:
+            self.sock.settimeout(self.timeout)
 
 
 class GeocoderHandler(BaseHTTPRequestHandler):
@@ -117,6 +159,9 @@ class GeocoderHandler(BaseHTTPRequestHandler):
 
     server: GeocoderServer
     protocol_version = "HTTP/1.1"
+    # A request line we cannot parse still gets a status line and headers
+    # (http.server's default, HTTP/0.9, would send the bare body).
+    default_request_version = "HTTP/1.0"
     server_version = "playground-geocoder/1.0"
     error_message_format = "%(code)d %(message)s\n"
     error_content_type = "text/plain; charset=utf-8"
@@ -124,16 +169,73 @@ class GeocoderHandler(BaseHTTPRequestHandler):
     # -- connection set-up and the request line --------------------------
 
     def setup(self) -> None:
-        self.timeout = self.server.client_timeout
+        self.client_timeout = self.server.client_timeout
+        self.request.settimeout(self.client_timeout)
+        self.plain_on_tls = False
         if self.server.tls is not None:
-            self.request.settimeout(self.timeout)
-            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+            # A TLS client opens with a handshake record (byte 0x16); anything
+            # else is most likely plain HTTP sent to the wrong port.
+            first = self.request.recv(1, socket.MSG_PEEK)
+            self.plain_on_tls = first not in (b"", b"\x16")
+            if not self.plain_on_tls:
+                tls = self.server.tls
+                self.request = tls.wrap_socket(self.request, server_side=True)
         super().setup()
-        self.rfile = TeeReader(self.rfile, MAX_REQUEST_LINE * 4)  # type: ignore[assignment]
+        self.rfile.close()
+        self.reader = DeadlineReader(self.connection, self.client_timeout)
+        buffered = io.BufferedReader(self.reader)
+        self.rfile = TeeReader(buffered, MAX_REQUEST_LINE * 4)  # type: ignore[assignment]
+
+    def handle(self) -> None:
+        if self.plain_on_tls:
+            self.refuse_plain_http()
+        else:
+            super().handle()
 
     def handle_one_request(self) -> None:
         self.rfile.seen.clear()  # type: ignore[attr-defined]
-        super().handle_one_request()
+        self.reader.deadline = time.monotonic() + self.client_timeout
+        try:
+            super().handle_one_request()
+        finally:
+            self.reader.deadline = None
+
+    def refuse_plain_http(self) -> None:
+        """Read the request, then say in plain text that this port wants TLS."""
+        self.close_connection = True
+        self.reader.deadline = time.monotonic() + self.client_timeout
+        try:
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+            if self.parse_request():  # else it has answered 400, 414 or 431
+                message = "Plain HTTP request sent to the HTTPS port"
+                self.send_error(HTTPStatus.BAD_REQUEST, message)
+        except TimeoutError:
+            pass
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.linger()
+
+    def linger(self) -> None:
+        """Close gently: end our side, then read and drop whatever the client
+        still sends (for at most ``client_timeout`` seconds and LINGER_BYTES),
+        so the client reads our reply instead of a connection reset."""
+        sock = self.connection
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            deadline, drained = time.monotonic() + self.client_timeout, 0
+            while drained < LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                drained += len(chunk)
+        except OSError:
+            pass
+        finally:
+            sock.close()
 
     def parse_request(self) -> bool:
         if len(self.raw_requestline) > MAX_REQUEST_LINE:
@@ -164,6 +266,7 @@ class GeocoderHandler(BaseHTTPRequestHandler):
         self.finish_reply(b"405 Only GET and HEAD are allowed\n", "text/plain", True)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
+    do_TRACE = do_CONNECT = refuse_method
 
     # -- routing -----------------------------------------------------------
 
@@ -199,7 +302,7 @@ class GeocoderHandler(BaseHTTPRequestHandler):
             error = {"error": {"code": 400, "message": str(exc)}}
             self.reply_json(HTTPStatus.BAD_REQUEST, error, body)
             return
-        places = self.server.gazetteer.search(q, limit)
+        places = self.server.gazetteer.search(q, limit) if q else []
         self.reply_json(HTTPStatus.OK, [place_json(p, fmt, details) for p in places], body)
 
     def status(self, query: str, body: bool) -> None:
