@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head, say
+        sys.stderr.close()
+        return 1
     return 0
 
 

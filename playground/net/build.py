@@ -207,11 +207,21 @@ def give_back(*paths: Path) -> None:
     if os.geteuid() != 0 or not uid or not gid:
         return
     for path in paths:
-        try:
-            if path.exists() and path.stat().st_uid == 0:
+        with contextlib.suppress(OSError):
+            if path.stat().st_uid == 0:
                 os.chown(path, int(uid), int(gid))
-        except OSError:
-            pass
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p``, giving the new folders back to the sudo user (a root-owned
+    ``build/`` would stop the reader's own ``make html``)."""
+    missing = []
+    parent = path
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    path.mkdir(parents=True, exist_ok=True)
+    give_back(*missing)
 
 
 @dataclass
@@ -356,8 +366,7 @@ class Network:
 
     def _build(self) -> None:
         p = self.prefix
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "logs").mkdir(exist_ok=True)
+        make_dirs(self.run_dir / "logs")
         run(
             ["ip", "-batch", "-"],
             "".join(f"netns add {self.ns(h.name)}\n" for h in HOSTS),
@@ -401,21 +410,13 @@ class Network:
             ],
         }
         self.state_file.write_text(json.dumps(state, indent=1) + "\n")
-        give_back(
-            self.run_dir,
-            self.run_dir / "logs",
-            self.state_file,
-            *(self.run_dir / "logs").iterdir(),
-        )
+        give_back(*self.run_dir.rglob("*"))
 
     def _www_certificate(self) -> Path:
         """A certificate for www.example.com from the playground CA, with its key."""
         from playground import tls
 
-        created = not self.state_dir.exists()
         ca = tls.authority(self.state_dir)
-        if created:
-            give_back(self.state_dir)
         give_back(self.ca_file, self.state_dir / "ca-key.pem")
         leaf = ca.issue_cert(*WWW_NAMES, common_name=WWW_NAMES[0])
         chain = self.run_dir / "www.pem"

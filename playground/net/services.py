@@ -91,6 +91,10 @@ class BannerServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
 
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        error = sys.exc_info()[1]
+        print(f"{client_address[0]} connection dropped: {error!r}", file=sys.stderr)
+
 
 def serve_banner(handler: type[Banner], port: int) -> None:
     server = BannerServer(("0.0.0.0", port), handler)
@@ -129,10 +133,11 @@ def main(argv: list[str] | None = None) -> int:
 
             dns.serve(topology.DNS_ADDRESS)
         else:
-            serve_banner(
-                SMTPBanner if args.role == "smtp" else FTPBanner,
-                25 if args.role == "smtp" else 21,
-            )
+            handler, service = {
+                "smtp": (SMTPBanner, topology.SMTP),
+                "ftp": (FTPBanner, topology.FTP),
+            }[args.role]
+            serve_banner(handler, service.ports[0][1])
     except OSError as exc:
         print(
             f"playground.net {args.role}: cannot listen: {exc.strerror or exc}",
