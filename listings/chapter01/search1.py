@@ -1,6 +1,6 @@
 """Geocode an address with geopy, which knows Nominatim's API for us.
 
-Run: python listings/chapter01/search1.py ['ADDRESS'] [--server URL] [--timeout S]
+Run it from the repository's root: python listings/chapter01/search1.py [ADDRESS]
 """
 
 import argparse
@@ -36,10 +36,12 @@ def explain(error: BaseException, where: str, timeout: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Print an address's coordinates.")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("address", nargs="?", default=EXAMPLE, help="what to look up")
-    parser.add_argument("--server", default=SERVER, help="Nominatim's base URL")
-    parser.add_argument("--timeout", type=float, default=10, help="in seconds")
+    parser.add_argument("--server", default=SERVER, metavar="URL", help="geocoder")
+    parser.add_argument("--timeout", type=float, default=10.0, help="in seconds")
     args = parser.parse_args()
     try:  # urlsplit() and .port raise ValueError when the URL is malformed
         url = urlsplit(args.server)

@@ -1,6 +1,6 @@
 """Geocode an address over a bare socket: write the HTTP request by hand.
 
-Run: python listings/chapter01/search4.py ['ADDRESS'] [--server URL] [--timeout S]
+Run it from the repository's root: python listings/chapter01/search4.py [ADDRESS]
 """
 
 import argparse
@@ -30,10 +30,12 @@ def fetch(host: str, port: int, tls: bool, request: bytes, timeout: float) -> by
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Print the raw HTTP reply.")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("address", nargs="?", default=EXAMPLE, help="what to look up")
-    parser.add_argument("--server", default=SERVER, help="Nominatim's base URL")
-    parser.add_argument("--timeout", type=float, default=10, help="in seconds")
+    parser.add_argument("--server", default=SERVER, metavar="URL", help="geocoder")
+    parser.add_argument("--timeout", type=float, default=10.0, help="in seconds")
     args = parser.parse_args()
     try:  # urlsplit() and .port raise ValueError when the URL is malformed
         url = urlsplit(args.server)
