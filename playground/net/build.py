@@ -371,7 +371,9 @@ class Network:
             ["ip", "-batch", "-"],
             "".join(f"netns add {self.ns(h.name)}\n" for h in HOSTS),
         )
-        # The geocoder takes a few seconds to load its places: start it first.
+        self._write_etc()
+        # The geocoder takes longest to get ready (it loads its places): start
+        # it first, and build the rest of the network meanwhile.
         cert = self._www_certificate()
         started = [self._start("www", "www", "--cert", str(cert))]
         run(
@@ -396,7 +398,6 @@ class Network:
             if h.forwarding
         ]
         run_all(commands)
-        self._write_etc()
         for h in HOSTS:
             for service in h.services:
                 if service.name != "www":
