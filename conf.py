@@ -164,3 +164,25 @@ latex_elements["preamble"] += "\n".join([
     rf"\newcommand\bookVersion{{{release}}}",
     "",
 ])
+
+# -- EPUB output ---------------------------------------------------------------
+# `make epub` builds an EPUB 3 into build/epub/python-on-the-wire.epub and runs
+# epubcheck on it. The cover image (book/_static/epub/cover.png, drawn by
+# `make cover`) is added to the EPUB build's static files by
+# book/_ext/editions.py, so the HTML site does not carry it.
+
+epub_basename = book_basename
+epub_title = project
+epub_description = subtitle
+epub_author = author
+epub_publisher = author
+epub_copyright = copyright
+epub_language = language
+# Sphinx writes epub_uid (an XML name) as the NCX's identifier, and epubcheck
+# requires that to equal the package identifier, so the two are one string.
+epub_uid = epub_identifier = "python-on-the-wire"
+epub_cover = ("_static/cover.png", "epub-cover.html")  # image and a cover page
+book_epub_static = "book/_static/epub"
+epub_show_urls = "footnote"
+epub_tocdepth = 2
+epub_exclude_files = ["search.html", ".buildinfo.bak"]
