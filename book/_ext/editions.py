@@ -75,12 +75,36 @@ def mark_print_structure(app: Sphinx, doctree: nodes.document, docname: str) -> 
 
 
 def add_epub_static(app: Sphinx) -> None:
-    """Give the EPUB builder (only) the cover image among its static files."""
-    if app.builder.name == "epub" and app.config.book_epub_static:
+    """Give the EPUB builder (only) the cover image among its static files.
+
+    Also mark the cover image the EPUB 3 way (``properties="cover-image"`` in
+    content.opf): Sphinx writes only the older ``<meta name="cover">``.
+    """
+    if app.builder.name != "epub":
+        return
+    if app.config.book_epub_static:
         app.config.html_static_path = [
             *app.config.html_static_path,
             app.config.book_epub_static,
         ]
+    builder: Any = app.builder
+    write_content_opf = builder.build_content
+
+    def build_content() -> None:
+        write_content_opf()
+        cover = app.config.epub_cover[0] if app.config.epub_cover else ""
+        if not cover:
+            return
+        opf = Path(builder.outdir, "content.opf")
+        text = opf.read_text(encoding="utf-8")
+        item = f'href="{cover}" media-type="image/'
+        if item in text and 'properties="cover-image"' not in text:
+            start = text.index(item)
+            end = text.index("/>", start)
+            text = text[:end] + 'properties="cover-image" ' + text[end:]
+            opf.write_text(text, encoding="utf-8")
+
+    builder.build_content = build_content
 
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>\s*")
