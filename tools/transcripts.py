@@ -706,8 +706,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = (
         f"{len(sessions)} transcripts and {wires} wire captures"
         f" {'checked' if args.check else 'regenerated'} in"
-        f" {time.monotonic() - started:.1f} s; {changed} file(s) changed"
-    )
+        f" {time.monotonic() - started:.1f} s"
+    ) + ("" if args.check else f"; {changed} file(s) changed")
     if failed:
         print(f"{summary}; {failed} failed", file=sys.stderr)
         return 1
