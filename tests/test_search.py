@@ -248,6 +248,34 @@ def test_untrusted_certificate(playground: Playground, name: str) -> None:
     )
 
 
+# geopy hands Requests an ssl.create_default_context() and turns off trust_env,
+# so it reads SSL_CERT_FILE like the standard library; plain Requests reads
+# REQUESTS_CA_BUNDLE (falling back to certifi) and ignores SSL_CERT_FILE.
+TRUST_VARIABLE = {
+    "search1": "SSL_CERT_FILE",
+    "search2": "REQUESTS_CA_BUNDLE",
+    "search3": "SSL_CERT_FILE",
+    "search4": "SSL_CERT_FILE",
+}
+
+
+@pytest.mark.parametrize("name", LISTINGS)
+def test_which_variable_names_the_ca(playground: Playground, name: str) -> None:
+    server = playground.https_url
+    for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        env = listing_env(playground)
+        del env[
+            "REQUESTS_CA_BUNDLE" if variable == "SSL_CERT_FILE" else "SSL_CERT_FILE"
+        ]
+        result = run(name, "--server", server, pg=playground, env=env)
+        if variable == TRUST_VARIABLE[name]:
+            assert (result.returncode, result.stderr) == (0, ""), variable
+        else:
+            reason = "unable to get local issuer certificate"
+            message = f"cannot verify the TLS certificate of {where(server)}: {reason}"
+            assert_fails(result, name, message)
+
+
 @pytest.mark.parametrize("status", sorted(REASONS))
 @pytest.mark.parametrize("name", LISTINGS)
 def test_http_error_status(playground: Playground, name: str, status: int) -> None:
