@@ -83,6 +83,9 @@ pdf: $(TESTED)  ## run the tests (if anything changed), then build build/pdf/pyt
 	  "$$(grep -c '^Missing character' $(LATEXDIR)/$(BOOK).log)"
 
 epub: $(TESTED)  ## run the tests (if anything changed), then build build/epub/python-on-the-wire.epub and run epubcheck on it
+	@# From an empty directory: Sphinx would pack stale pages left from an
+	@# earlier build, and list a kept cover page twice (epubcheck RSC-005).
+	rm -rf build/epub
 	$(SPHINXBUILD) -b epub -d build/doctrees-epub book build/epub
 	$(EPUBCHECK) --failonwarnings build/epub/$(BOOK).epub
 	@mkdir -p $(DOWNLOADS) && cp build/epub/$(BOOK).epub $(DOWNLOADS)/
