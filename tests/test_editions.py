@@ -1,0 +1,351 @@
+"""Checks on the built print and e-book editions.
+
+`make pdf` and `make epub` build the books; these tests read what they built:
+build/pdf/python-on-the-wire.pdf (with its LaTeX log in build/latex/trim/)
+and build/epub/python-on-the-wire.epub.
+
+In a plain `make test` the books may not exist (building them needs TeX), or
+may be older than the sources, which is the normal state while the sources
+change; then these tests skip and say why. `make check-editions` (which CI
+runs after `make pdf epub`) sets BOOK_EDITIONS_REQUIRED=1, and then an absent
+or stale book fails instead.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+import zipfile
+from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sphinx.directives.code import LiteralIncludeReader
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+PDF = ROOT / "build" / "pdf" / "python-on-the-wire.pdf"
+LATEX_LOG = ROOT / "build" / "latex" / "trim" / "python-on-the-wire.log"
+EPUB = ROOT / "build" / "epub" / "python-on-the-wire.epub"
+EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+REQUIRED = os.environ.get("BOOK_EDITIONS_REQUIRED") == "1"
+
+# What a book is built from: newer than the book means the book is stale.
+INPUTS = [BOOK, ROOT / "listings", ROOT / "conf.py"]
+
+# Largest overfull box tolerated in the LaTeX log, in points: a line may
+# stick out into the margin by this much, or a page run this much long (a
+# framed listing split across pages can come out about 3.2pt long).
+MAX_OVERFULL_PT = 4.0
+
+# Marks LaTeX adds inside a wrapped listing line: the continuation arrow and
+# the visible space left at the break.
+WRAP_MARKS = {"\N{RIGHTWARDS ARROW WITH HOOK}", "\N{OPEN BOX}"}
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _newest_input() -> tuple[float, Path]:
+    newest = (0.0, ROOT / "conf.py")
+    for place in INPUTS:
+        files = [place] if place.is_file() else place.rglob("*")
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts:
+                newest = max(newest, (path.stat().st_mtime, path))
+    return newest
+
+
+def _need(artefact: Path, target: str, *tools: str) -> None:
+    """Skip (or, when required, fail) unless the artefact is there and fresh."""
+    if not artefact.exists():
+        _unavailable(f"{artefact.relative_to(ROOT)} is absent: run `make {target}`")
+    mtime, source = _newest_input()
+    if artefact.stat().st_mtime < mtime:
+        _unavailable(
+            f"{artefact.relative_to(ROOT)} is older than {source.relative_to(ROOT)}: "
+            f"rerun `make {target}`"
+        )
+    for tool in tools:
+        if shutil.which(tool) is None:
+            _unavailable(f"{tool} is not installed: run `make system-deps`")
+
+
+def _run(*command: str | Path) -> str:
+    done = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def _squash(text: str) -> str:
+    """Compatibility-normalise (ligatures) and drop every kind of whitespace."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+# -- What the book promises to print -------------------------------------------
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})\{(?P<name>[a-z-]+)\}\s*(?P<arg>.*)$")
+_OPTION = re.compile(r"^:(?P<key>[a-z-]+):\s*(?P<value>.*)$")
+
+
+def _directives(name: str) -> list[tuple[Path, str, dict[str, str | bool]]]:
+    """Every ```{name} argument block in the chapters, with its options."""
+    found = []
+    for page in sorted(BOOK.glob("*.md")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            fence = _FENCE.match(line)
+            if not fence or fence["name"] != name:
+                continue
+            options: dict[str, str | bool] = {}
+            for option_line in lines[number + 1 :]:
+                option = _OPTION.match(option_line)
+                if not option:
+                    break
+                options[option["key"]] = option["value"].strip() or True
+            found.append((page, fence["arg"].strip(), options))
+    return found
+
+
+@cache
+def listing_texts() -> dict[str, list[str]]:
+    """Each listing file, mapped to the texts of the book's includes of it.
+
+    Sphinx's own reader applies the include's options (lines, start-after,
+    pyobject, ...), so a partial include expects only what it selects. A
+    listing the chapters never include is expected whole: it is the book's
+    code, and the book has to show it.
+    """
+    config = SimpleNamespace(source_encoding="utf-8-sig")
+    texts: dict[str, list[str]] = {}
+    for page, argument, options in _directives("literalinclude"):
+        path = (page.parent / argument).resolve()
+        if path.suffix != ".py" or ROOT / "listings" not in path.parents:
+            continue
+        reader_options = {
+            key: value for key, value in options.items()
+            if key not in {"caption", "name", "linenos", "language", "emphasize-lines"}
+        }
+        text, _ = LiteralIncludeReader(str(path), reader_options, config).read()
+        texts.setdefault(str(path.relative_to(ROOT)), []).append(text)
+    for path in sorted((ROOT / "listings").glob("*/*.py")):
+        if path.name != "__init__.py":
+            texts.setdefault(str(path.relative_to(ROOT)), [path.read_text(encoding="utf-8")])
+    return texts
+
+
+def chapter_titles() -> dict[str, str]:
+    """The title (first level-one heading) of every page but the root page."""
+    titles = {}
+    for page in sorted(BOOK.glob("*.md")):
+        if page.stem == "index":
+            continue
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                titles[page.name] = re.sub(r"[`*]", "", line[2:]).strip()
+                break
+    return titles
+
+
+def figure_captions() -> list[str]:
+    """The caption of every Graphviz figure, as plain text."""
+    captions = []
+    for _page, _argument, options in _directives("graphviz"):
+        caption = options.get("caption")
+        if isinstance(caption, str):
+            captions.append(re.sub(r"[`*]", "", caption).strip().strip('"'))
+    return captions
+
+
+# -- The PDF ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pdf() -> Path:
+    _need(PDF, "pdf", "pdftotext", "pdffonts", "pdfinfo")
+    return PDF
+
+
+@cache
+def _pdf_text(path: Path, *options: str) -> str:
+    return _run("pdftotext", *options, path, "-")
+
+
+# The text block of the 7in x 9.25in page (conf.py: top margin 0.8in, bottom
+# 0.85in), in points, with a little slack: reading only this area leaves out
+# the running heads and the page numbers.
+TEXT_BLOCK_TOP, TEXT_BLOCK_HEIGHT = 50, 565
+
+_NUMBERED = re.compile(r"^\s*(\d{1,4})(?:\s{2,}(.*))?$")
+_CONTINUED = re.compile(r"^\s*\N{RIGHTWARDS ARROW WITH HOOK}(.*)$")
+
+
+def printed_listings(layout_text: str) -> list[list[str]]:
+    """The numbered code blocks in the PDF's text, one list of lines each.
+
+    A block starts at a line numbered 1 and takes each next-numbered line.
+    A line that starts with the continuation arrow is the rest of the code
+    line just before it, which LaTeX wrapped: directly below it, or at the
+    top of the next page if the wrap fell on a page break. Everything else
+    (prose, captions, footnotes, console sessions) is left out.
+    """
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    wrapping = False  # may an arrow line continue the last code line?
+    for line in layout_text.splitlines():
+        numbered = _NUMBERED.match(line)
+        continued = _CONTINUED.match(line)
+        if numbered and int(numbered[1]) == 1:
+            current = [numbered[2] or ""]
+            blocks.append(current)
+            wrapping = True
+        elif numbered and current is not None and int(numbered[1]) == len(current) + 1:
+            current.append(numbered[2] or "")
+            wrapping = True
+        elif continued and current and wrapping:
+            current[-1] += continued[1]
+        elif "(continued from previous page)" in line:
+            wrapping = current is not None
+        elif line.strip() and "(continues on next page)" not in line:
+            wrapping = False
+    return [[_squash(_unwrap(line)) for line in block] for block in blocks]
+
+
+def _unwrap(line: str) -> str:
+    return "".join(ch for ch in line if ch not in WRAP_MARKS)
+
+
+@pytest.mark.parametrize("listing", sorted(listing_texts()))
+def test_pdf_prints_every_line_of_every_listing(pdf: Path, listing: str) -> None:
+    """Each listing appears whole, numbered from 1, every line in its place."""
+    area = ["-x", "0", "-y", str(TEXT_BLOCK_TOP), "-W", "2000", "-H", str(TEXT_BLOCK_HEIGHT)]
+    blocks = printed_listings(_pdf_text(pdf, "-layout", *area))
+    for text in listing_texts()[listing]:
+        wanted = [_squash(line) for line in text.splitlines()]
+        assert any(wanted), f"{listing} has no code"
+        if wanted in blocks:
+            continue
+        # Report the block that comes closest: the first line it gets wrong.
+        def agreement(block: list[str]) -> int:
+            return next(
+                (i for i, (a, b) in enumerate(zip(block, wanted)) if a != b),
+                min(len(block), len(wanted)),
+            )
+        best = max(blocks, key=agreement, default=[])
+        at = agreement(best)
+        printed = best[at] if at < len(best) else "(nothing)"
+        expected = wanted[at] if at < len(wanted) else "(nothing)"
+        pytest.fail(
+            f"{listing} is not printed whole; in the closest printed block, line "
+            f"{at + 1} reads {printed!r} where the file has {expected!r}"
+        )
+
+
+def test_pdf_prints_every_chapter_title(pdf: Path) -> None:
+    text = " ".join(unicodedata.normalize("NFKC", _pdf_text(pdf)).split())
+    titles = chapter_titles()
+    assert titles, "no chapters found in book/"
+    missing = {page: title for page, title in titles.items() if title not in text}
+    assert not missing, f"chapter titles missing from the PDF: {missing}"
+
+
+def test_pdf_prints_every_figure_caption(pdf: Path) -> None:
+    text = _squash(_pdf_text(pdf))
+    missing = [caption for caption in figure_captions() if _squash(caption) not in text]
+    assert not missing, f"figures missing from the PDF: {missing}"
+
+
+def test_pdf_embeds_every_font(pdf: Path) -> None:
+    report = _run("pdffonts", pdf).splitlines()
+    assert report[0].split()[-5:] == ["emb", "sub", "uni", "object", "ID"], report[0]
+    # The last five columns are emb, sub, uni, object number, generation;
+    # names and types may be long or hold spaces, so count from the right.
+    fonts = {row.split()[0]: row.split()[-5] for row in report[2:]}
+    assert fonts, "pdffonts listed no fonts"
+    not_embedded = sorted(name for name, embedded in fonts.items() if embedded != "yes")
+    assert not not_embedded, f"fonts not embedded: {not_embedded}"
+
+
+def test_pdf_page_count_fits_the_content(pdf: Path) -> None:
+    """The page count follows from the amount of text: catch a half-empty or
+    runaway PDF (a lost chapter, an endless table, a page per line)."""
+    info = _run("pdfinfo", pdf)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)[1])
+    words = sum(len(page.read_text(encoding="utf-8").split()) for page in BOOK.glob("*.md"))
+    code_lines = sum(
+        len(text.splitlines()) for texts in listing_texts().values() for text in texts
+    )
+    # About 420 words or 48 listing lines fill a 7in x 9.25in page; front
+    # matter, blank versos and the index add some twenty.
+    estimate = words / 420 + code_lines / 48 + 20
+    assert 0.6 * estimate <= pages <= 1.6 * estimate, (
+        f"{pages} pages for {words} words and {code_lines} listing lines "
+        f"(expected about {estimate:.0f})"
+    )
+
+
+def test_latex_log_has_no_wide_overfull_box_or_missing_glyph(pdf: Path) -> None:
+    assert LATEX_LOG.exists(), f"{LATEX_LOG.relative_to(ROOT)} is absent: rerun `make pdf`"
+    log = LATEX_LOG.read_text(encoding="utf-8", errors="replace")
+    overfull = [
+        float(amount)
+        for amount in re.findall(r"^Overfull \\[hv]box \(([\d.]+)pt too \w+\)", log, re.M)
+    ]
+    too_wide = [amount for amount in overfull if amount > MAX_OVERFULL_PT]
+    assert not too_wide, f"overfull boxes wider than {MAX_OVERFULL_PT}pt: {too_wide}"
+    missing = re.findall(r"^Missing character: There is no (.+?) in font", log, re.M)
+    assert not missing, f"characters the fonts cannot print: {sorted(set(missing))}"
+
+
+# -- The EPUB --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def epub() -> Path:
+    _need(EPUB, "epub", "java")
+    if not EPUBCHECK.exists():
+        _unavailable(f"{EPUBCHECK} is absent: run `make system-deps`")
+    return EPUB
+
+
+def test_epub_passes_epubcheck_without_warnings(epub: Path) -> None:
+    done = subprocess.run(
+        ["java", "-jar", str(EPUBCHECK), "--failonwarnings", str(epub)],
+        capture_output=True, text=True, timeout=300,
+    )
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, report
+    assert "0 fatals / 0 errors / 0 warnings" in report or "No errors or warnings" in report, report
+
+
+def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
+    with zipfile.ZipFile(epub) as book:
+        names = set(book.namelist())
+        opf = book.read("content.opf").decode()
+        nav = html.unescape(book.read("nav.xhtml").decode())
+        pages = {
+            name: book.read(name).decode() for name in names if name.endswith(".xhtml")
+        }
+    assert re.search(r'<item [^>]*href="_static/cover\.png"[^>]*properties="cover-image"', opf)
+    assert '<meta name="cover"' in opf
+    assert "epub-cover.xhtml" in names
+    for title in chapter_titles().values():
+        assert f">{title}<" in nav, f"{title!r} is not in the EPUB's table of contents"
+    figures = [
+        src
+        for page in pages.values()
+        for src in re.findall(r'<img src="(_images/[^"]+\.svg)"[^>]*class="graphviz', page)
+    ]
+    assert len(figures) == len(_directives("graphviz")), figures
+    for src in figures:
+        assert src in names, f"{src} is referenced but not packed"
