@@ -8,10 +8,20 @@ HTML translator, so that no script is needed in the browser:
 * a code block that is wider than its column scrolls sideways, and a region
   that scrolls must be reachable from the keyboard, so every ``<pre>`` that
   Pygments writes gets ``tabindex="0"``.
+
+Two more are fixed in the page the theme renders (furo 2025.12.19, pinned):
+
+* furo's two sidebars are both ``<aside>`` landmarks; each gets its own
+  ``aria-label`` so that assistive technology can tell them apart;
+* a Graphviz figure in SVG is an ``<object>`` whose alt text sits inside it as
+  fallback content; the object gets ``role="img"`` and that text as its
+  ``aria-label``.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from docutils import nodes
@@ -46,10 +56,46 @@ def _accessible(base: type) -> type:
     return AccessibleTranslator
 
 
+LANDMARKS = {
+    '<aside class="sidebar-drawer">': (
+        '<aside class="sidebar-drawer" aria-label="Book navigation">'
+    ),
+    '<aside class="toc-drawer': '<aside aria-label="On this page" class="toc-drawer',
+}
+SVG_OBJECT = re.compile(
+    r'<object (data="[^"]*" type="image/svg\+xml" class="[^"]*")>\s*'
+    r'<p class="warning">(.*?)</p>\s*</object>',
+    re.DOTALL,
+)
+
+
+def _label_object(match: re.Match[str]) -> str:
+    label = html.escape(" ".join(html.unescape(match[2]).split()), quote=True)
+    return (
+        f'<object {match[1]} role="img" aria-label="{label}">'
+        f'<p class="warning">{match[2]}</p></object>'
+    )
+
+
+def label_landmarks(page: str) -> str:
+    """The rendered page with its landmarks and SVG figures labelled."""
+    for before, after in LANDMARKS.items():
+        page = page.replace(before, after, 1)
+    return SVG_OBJECT.sub(_label_object, page)
+
+
 def _install(app: Sphinx) -> None:
-    if app.builder.name in HTML_BUILDERS:
-        base = app.registry.get_translator_class(app.builder)
-        app.set_translator(app.builder.name, _accessible(base), override=True)
+    if app.builder.name not in HTML_BUILDERS:
+        return
+    base = app.registry.get_translator_class(app.builder)
+    app.set_translator(app.builder.name, _accessible(base), override=True)
+    templates = app.builder.templates
+    render = templates.render
+
+    def render_labelled(template: str, context: dict[str, Any]) -> str:
+        return label_landmarks(render(template, context))
+
+    templates.render = render_labelled  # type: ignore[method-assign]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
