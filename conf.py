@@ -101,12 +101,8 @@ html_sidebars = {
         "sidebar/scroll-end.html",
     ]
 }
-html_theme_options = {
-    "source_repository": repository_url + "/",
-    "source_branch": "main",
-    "source_directory": "book/",
-    "top_of_page_buttons": ["edit"],
-}
+# No "edit this page" button: readers report errata (book/_templates/page.html).
+html_theme_options = {"top_of_page_buttons": []}
 # Token colours that pass WCAG AA contrast on both backgrounds (axe checks).
 pygments_style = "a11y-light"
 pygments_dark_style = "a11y-dark"
