@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--server", default=SERVER, metavar="URL", help="geocoder")
     parser.add_argument("--timeout", type=float, default=10.0, help="in seconds")
     args = parser.parse_args()
-    try:  # urlsplit() and .port raise ValueError when the URL is malformed
+    try:  # ValueError: a malformed URL; KeyError: neither http nor https
         url = urlsplit(args.server)
         host, port = url.hostname, url.port or {"http": 80, "https": 443}[url.scheme]
     except (KeyError, ValueError):

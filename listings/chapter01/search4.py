@@ -19,7 +19,7 @@ AGENT = "python-on-the-wire/1.0 (search4; +https://github.com/python-on-the-wire
 def fetch(host: str, port: int, tls: bool, request: bytes, timeout: float) -> bytes:
     """Send *request* and return every byte the server sends until it hangs up."""
     sock = socket.create_connection((host, port), timeout=timeout)
-    if tls:
+    if tls:  # should the handshake fail, wrap_socket() closes the socket itself
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     with sock:
         sock.sendall(request)
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--server", default=SERVER, metavar="URL", help="geocoder")
     parser.add_argument("--timeout", type=float, default=10.0, help="in seconds")
     args = parser.parse_args()
-    try:  # urlsplit() and .port raise ValueError when the URL is malformed
+    try:  # ValueError: a malformed URL; KeyError: neither http nor https
         url = urlsplit(args.server)
         host, port = url.hostname, url.port or {"http": 80, "https": 443}[url.scheme]
     except (KeyError, ValueError):
