@@ -5,7 +5,11 @@
 ``python -m playground run -- COMMAND ...``
     start the services on free ports, run COMMAND with ``GEOCODER_URL``,
     ``SSL_CERT_FILE`` and ``REQUESTS_CA_BUNDLE`` set, stop, and exit with
-    COMMAND's status.
+    COMMAND's status (128 + N if a signal N ended it, as shells report it).
+
+Problems (a port in use, an address not on this machine, a broken state
+folder, a command that does not exist) are one line on stderr and a non-zero
+exit status, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,65 +20,137 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from playground.services import Playground
+from playground.tls import StateError
+
+DEFAULTS = {"host": "127.0.0.1", "state": None, "port": 8080, "tls_port": 8443}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m playground",
-        description="Local stand-ins for the internet services the book's listings use.",
+        description="Local stand-ins for the services the book's listings use.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--state", type=Path, help="folder for the CA and certificates (default: build/playground)")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,run}")
     serve = sub.add_parser("serve", help="serve until Ctrl-C (the default)")
     run = sub.add_parser("run", help="run COMMAND against fresh services, then stop")
-    for p in (parser, serve):
-        p.add_argument("--port", type=int, default=8080, help="HTTP port, 0 for any free one (default: %(default)s)")
-        p.add_argument("--tls-port", type=int, default=8443, help="HTTPS port, 0 for any free one (default: %(default)s)")
-        p.add_argument("--verbose", action="store_true", help="log each request to stderr")
-    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run")
+    # The options work before or after the subcommand; given after it, they
+    # win (the subcommands' own defaults are suppressed so they cannot undo
+    # an option given before).
+    for p in (parser, serve, run):
+        default = (
+            (lambda value: value) if p is parser else (lambda _: argparse.SUPPRESS)
+        )
+        p.add_argument(
+            "--host",
+            default=default(DEFAULTS["host"]),
+            help="address to listen on, IPv4 or IPv6 (default: 127.0.0.1)",
+        )
+        p.add_argument(
+            "--state",
+            type=Path,
+            default=default(None),
+            help="folder for the CA and certificates (default: build/playground)",
+        )
+        p.add_argument(
+            "--verbose",
+            action="store_true",
+            default=default(False),
+            help="log each request to stderr",
+        )
+        if p is run:
+            continue
+        p.add_argument(
+            "--port",
+            type=int,
+            default=default(DEFAULTS["port"]),
+            help="HTTP port, 0 for any free one (default: 8080)",
+        )
+        p.add_argument(
+            "--tls-port",
+            type=int,
+            default=default(DEFAULTS["tls_port"]),
+            help="HTTPS port, 0 for any free one (default: 8443)",
+        )
+    run.add_argument(
+        "argv",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help="the command to run",
+    )
     return parser.parse_args(argv)
 
 
 def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Playground(args.host, args.port, args.tls_port, args.state, quiet=not args.verbose) as pg:
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    # Both signals just end the wait below, so shutting down is the same
+    # orderly path for Ctrl-C and for SIGTERM, at any moment.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with Playground(
+        args.host, args.port, args.tls_port, args.state, quiet=not args.verbose
+    ) as pg:
         print(f"{pg.http_url}  geocoder over HTTP", flush=True)
-        print(f"{pg.https_url}  geocoder over HTTPS (CA certificate: {pg.ca_file})", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        ca = f"CA certificate: {pg.ca_file}"
+        print(f"{pg.https_url}  geocoder over HTTPS ({ca})", flush=True)
+        stop.wait()
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not argv:
-        print("playground run: no command given (python -m playground run -- COMMAND)", file=sys.stderr)
+        print(
+            "playground run: no command given (python -m playground run -- COMMAND)",
+            file=sys.stderr,
+        )
         return 2
-    with Playground(args.host, state_dir=args.state) as pg:
+    with Playground(args.host, state_dir=args.state, quiet=not args.verbose) as pg:
         try:
-            return subprocess.run(argv, env=pg.child_env()).returncode
+            child = subprocess.Popen(argv, env=pg.child_env())
         except OSError as exc:
-            print(f"playground run: cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+            problem = f"cannot run {argv[0]}: {exc.strerror}"
+            print(f"playground run: {problem}", file=sys.stderr)
             return 127
-        except KeyboardInterrupt:
-            return 130
+
+        def forward(signum: int, frame: Any) -> None:
+            # Ctrl-C reaches the child from the terminal by itself; a SIGTERM
+            # sent to us alone is passed on, so the child is not orphaned.
+            if signum == signal.SIGTERM:
+                child.send_signal(signum)
+
+        signal.signal(signal.SIGINT, forward)
+        signal.signal(signal.SIGTERM, forward)
+        status = child.wait()
+    return 128 - status if status < 0 else status
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.command == "run":
-        return run(args)
+    what = "playground run" if args.command == "run" else "playground"
     try:
-        return serve(args)
+        return run(args) if args.command == "run" else serve(args)
+    except KeyboardInterrupt:  # Ctrl-C before the services were up
+        return 130
+    except StateError as exc:
+        problem = str(exc)
     except OSError as exc:
-        print(f"playground: cannot listen on {args.host}: {exc.strerror}", file=sys.stderr)
-        return 1
+        reason = exc.strerror or str(exc)
+        if exc.filename:
+            problem = f"{exc.filename}: {reason}"
+        elif args.command == "run":
+            problem = f"cannot listen on {args.host}: {reason}"
+        else:
+            ports = f"port {args.port} or {args.tls_port}"
+            problem = f"cannot listen on {args.host} {ports}: {reason}"
+    print(f"{what}: {problem}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

