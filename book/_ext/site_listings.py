@@ -146,9 +146,11 @@ def depart_listing_download(translator: Any, node: listing_download) -> None:
     translator.body.append("</p>\n")
 
 
-def _zip_link(href: str, name: str) -> str:
-    code = f'<code class="xref download docutils literal notranslate">{name}</code>'
-    return f'<a class="reference download" download="" href="{href}">{code}</a>'
+def _zip_link(href: str, text: str, name: str) -> str:
+    return (
+        f'<a class="reference download" download="{name}" href="{href}" '
+        f'title="{name}">{text}</a>'
+    )
 
 
 def visit_listing_archives(translator: Any, node: listing_archives) -> None:
@@ -162,14 +164,17 @@ def visit_listing_archives(translator: Any, node: listing_archives) -> None:
         name = archive_names(builder.config, chapter)
         files = [p for p in package_files(root / chapter) if p.name != "__init__.py"]
         href = relative_uri(here, f"_downloads/{name}")
-        links.append(f"{_zip_link(href, name)} ({len(files)} files)")
+        whose = "this chapter" if len(node["chapters"]) == 1 else chapter
+        text = f"{whose}\N{RIGHT SINGLE QUOTATION MARK}s {len(files)} listings"
+        links.append(_zip_link(href, text, name))
     everything = archive_names(builder.config, None)
     href = relative_uri(here, f"_downloads/{everything}")
+    every = _zip_link(href, "every listing in the book", everything)
     translator.body.append(
         translator.starttag(node, "p", "")
-        + "The code of this chapter: "
+        + "Download the code as a zip: "
         + ", ".join(links)
-        + f". Every listing in the book: {_zip_link(href, everything)}.</p>\n"
+        + f", or {every}.</p>\n"
     )
     raise nodes.SkipNode
 
