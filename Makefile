@@ -60,12 +60,11 @@ clean:  ## remove build output and the virtual environment
 # -- Print and e-book editions (README: "Print and e-book editions") -----------
 # `make pdf` and `make epub` need the Debian packages below (`make system-deps`).
 # PAPER picks the PDF's page: trim (7in x 9.25in, the default), a4 or letter.
-# Each build also copies its book into build/html/_downloads/ for the site.
+# An HTML build after them links both from every page (book/_ext/site_editions.py).
 BOOK      := python-on-the-wire
 PAPER     ?= trim
 PDF_NAME  := $(BOOK)$(if $(filter trim,$(PAPER)),,-$(PAPER)).pdf
 LATEXDIR  := build/latex/$(PAPER)
-DOWNLOADS := build/html/_downloads
 EPUBCHECK := java -jar /usr/share/java/epubcheck.jar
 
 .PHONY: pdf epub check-editions cover system-deps
@@ -74,9 +73,8 @@ pdf: $(TESTED)  ## run the tests (if anything changed), then build build/pdf/pyt
 	BOOK_PAPER=$(PAPER) $(SPHINXBUILD) -b latex -d build/doctrees-latex book $(LATEXDIR)
 	$(MAKE) -C $(LATEXDIR) all-pdf LATEXMKOPTS=-silent \
 	  LATEXOPTS='-interaction=nonstopmode -halt-on-error -file-line-error'
-	@mkdir -p build/pdf $(DOWNLOADS)
+	@mkdir -p build/pdf
 	cp $(LATEXDIR)/$(BOOK).pdf build/pdf/$(PDF_NAME)
-	cp build/pdf/$(PDF_NAME) $(DOWNLOADS)/
 	@printf 'build/pdf/%s: %s pages, %s overfull boxes, %s missing characters\n' $(PDF_NAME) \
 	  "$$(pdfinfo build/pdf/$(PDF_NAME) | sed -n 's/^Pages: *//p')" \
 	  "$$(grep -c '^Overfull' $(LATEXDIR)/$(BOOK).log)" \
@@ -88,7 +86,6 @@ epub: $(TESTED)  ## run the tests (if anything changed), then build build/epub/p
 	rm -rf build/epub
 	$(SPHINXBUILD) -b epub -d build/doctrees-epub book build/epub
 	$(EPUBCHECK) --failonwarnings build/epub/$(BOOK).epub
-	@mkdir -p $(DOWNLOADS) && cp build/epub/$(BOOK).epub $(DOWNLOADS)/
 
 check-editions: venv  ## test the built PDF and EPUB (after `make pdf epub`); absent or stale books fail
 	BOOK_EDITIONS_REQUIRED=1 $(PYTEST) tests/test_editions.py
