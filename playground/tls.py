@@ -21,6 +21,10 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+#: Who the certificates say issued them and for whom (trustme's test labels
+#: otherwise).
+ORGANIZATION = "Network Playground"
+
 #: The names the server certificate is valid for.
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1", "www.example.com", "example.com")
 
@@ -46,7 +50,9 @@ def authority(state_dir: Path) -> trustme.CA:
     if cert.exists() and key.exists():
         return _load(cert, key)
     state_dir.mkdir(parents=True, exist_ok=True)
-    ca = trustme.CA(organization_name="Network Playground")
+    ca = trustme.CA(
+        organization_name=ORGANIZATION, organization_unit_name="certificate authority"
+    )
     os.replace(_write(key, ca.private_key_pem.bytes(), 0o600), key)
     os.replace(_write(cert, ca.cert_pem.bytes()), cert)
     return ca
@@ -89,7 +95,12 @@ def server_context(state_dir: Path, names: tuple[str, ...] = SERVER_NAMES) -> ss
     ['ca-key.pem', 'ca.pem', 'server.pem']
     """
     ca = authority(state_dir)
-    leaf = ca.issue_cert(*names, common_name=names[0])
+    leaf = ca.issue_cert(
+        *names,
+        common_name=names[0],
+        organization_name=ORGANIZATION,
+        organization_unit_name="geocoder",
+    )
     chain = state_dir / "server.pem"
     written = _write(chain, leaf.private_key_and_cert_chain_pem.bytes(), 0o600)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
