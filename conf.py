@@ -166,9 +166,8 @@ notfound_context = {
 # structure for print (unnumbered front matter, lettered appendices) comes
 # from book/_ext/editions.py.
 
-import os  # noqa: E402  (only the print edition reads the environment)
-
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
+if str(ROOT / "book" / "_ext") not in sys.path:
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
 extensions.append("editions")
 
 book_basename = "python-on-the-wire"  # file name of the PDF and the EPUB
