@@ -117,7 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head, say
         sys.stderr.close()
         return 1
-    return 0
 
 
 if __name__ == "__main__":

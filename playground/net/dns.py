@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import sys
 
-from dnslib import CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, A, DNSRecord  # type: ignore[import-untyped]
-from dnslib.server import BaseResolver, DNSLogger, DNSServer  # type: ignore[import-untyped]
+from dnslib import CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, A, DNSRecord
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 from playground.net import topology
 
