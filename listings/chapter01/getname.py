@@ -14,15 +14,21 @@ FAMILIES = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
 def addresses(name: str) -> list[tuple[str, str]]:
     """Return (family, address) pairs for NAME, in the resolver's order."""
     answers = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-    pairs = [(FAMILIES[family], str(sockaddr[0]))
-             for family, _type, _protocol, _canonical, sockaddr in answers]
+    pairs = [
+        (FAMILIES[family], str(sockaddr[0]))
+        for family, _type, _protocol, _canonical, sockaddr in answers
+    ]
     return list(dict.fromkeys(pairs))  # drop repeats, keep the order
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Resolve a host name to addresses.")
-    parser.add_argument("name", nargs="?", default="www.python.org",
-                        help="the host name to resolve (default: %(default)s)")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        default="www.python.org",
+        help="the host name to resolve (default: %(default)s)",
+    )
     args = parser.parse_args()
     try:
         found = addresses(args.name)

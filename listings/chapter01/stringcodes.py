@@ -27,8 +27,10 @@ import argparse
 import sys
 
 # Bytes as they might arrive from a peer: UTF-16, little-endian, with a BOM.
-INCOMING = (b"\xff\xfeZ\x00\xfc\x00r\x00i\x00c\x00h\x00 \x00\x92! \x00"
-            b"K\x00\xf6\x00l\x00n\x00\n\x00")
+INCOMING = (
+    b"\xff\xfeZ\x00\xfc\x00r\x00i\x00c\x00h\x00 \x00\x92! \x00"
+    b"K\x00\xf6\x00l\x00n\x00\n\x00"
+)
 
 
 def main() -> None:

@@ -27,8 +27,12 @@ def kind(address: Address) -> str:
     (True, 'documentation')
     """
     # A dict keeps its order: the narrow kinds first, the broad ones last.
-    checks = {"unspecified": address.is_unspecified, "loopback": address.is_loopback,
-              "link-local": address.is_link_local, "multicast": address.is_multicast}
+    checks = {
+        "unspecified": address.is_unspecified,
+        "loopback": address.is_loopback,
+        "link-local": address.is_link_local,
+        "multicast": address.is_multicast,
+    }
     for name, networks in RANGES.items():
         checks[name] = any(address in ipaddress.ip_network(n) for n in networks.split())
     checks |= {"reserved": address.is_reserved, "global": address.is_global}
@@ -42,11 +46,16 @@ def info(interface: Interface) -> dict[str, Any]:
     broadcast = net.version == 4 and not tiny  # IPv6 has no broadcast address
     first = net.network_address + (0 if tiny else 1)  # IPv6: routers' anycast
     last = net.broadcast_address - (1 if broadcast else 0)
-    return {"network": str(net), "netmask": str(net.netmask),
-            "prefixlen": net.prefixlen,
-            "broadcast": str(net.broadcast_address) if broadcast else None,
-            "first": str(first), "last": str(last),
-            "hosts": int(last) - int(first) + 1, "kind": kind(interface.ip)}
+    return {
+        "network": str(net),
+        "netmask": str(net.netmask),
+        "prefixlen": net.prefixlen,
+        "broadcast": str(net.broadcast_address) if broadcast else None,
+        "first": str(first),
+        "last": str(last),
+        "hosts": int(last) - int(first) + 1,
+        "kind": kind(interface.ip),
+    }
 
 
 def route(destination: Address, host: Interface, gateway: Address) -> dict[str, Any]:
@@ -61,8 +70,12 @@ def route(destination: Address, host: Interface, gateway: Address) -> dict[str, 
         decision, hop = "direct", str(destination)  # straight across the local link
     else:
         decision, hop = "gateway", str(gateway)  # the router takes it from here
-    return {"destination": str(destination), "subnet": str(host.network),
-            "route": decision, "next_hop": hop}
+    return {
+        "destination": str(destination),
+        "subnet": str(host.network),
+        "route": decision,
+        "next_hop": hop,
+    }
 
 
 def fragments(size: int, mtu: int) -> dict[str, Any]:
@@ -84,9 +97,15 @@ def fragments(size: int, mtu: int) -> dict[str, Any]:
     pieces = []
     for offset in offsets:
         length = min(step, data - offset)
-        pieces.append({"offset": offset, "offset_field": offset // 8,
-                       "data": length, "length": HEADER + length,
-                       "more_fragments": offset + length < data})
+        pieces.append(
+            {
+                "offset": offset,
+                "offset_field": offset // 8,
+                "data": length,
+                "length": HEADER + length,
+                "more_fragments": offset + length < data,
+            }
+        )
     return {"size": size, "mtu": mtu, "count": len(pieces), "fragments": pieces}
 
 
@@ -106,22 +125,40 @@ def show(result: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    cmd = {name: commands.add_parser(name, help=text) for name, text in [
-        ("info", "describe a subnet"), ("classify", "name each address's kind"),
-        ("route", "pick the next hop"), ("fragments", "split an IPv4 datagram")]}
+    cmd = {
+        name: commands.add_parser(name, help=text)
+        for name, text in [
+            ("info", "describe a subnet"),
+            ("classify", "name each address's kind"),
+            ("route", "pick the next hop"),
+            ("fragments", "split an IPv4 datagram"),
+        ]
+    }
     for sub in cmd.values():
         sub.add_argument("--json", action="store_true", help="print JSON, not text")
-    cmd["info"].add_argument("cidr", type=ipaddress.ip_interface,
-                             help="a network (10.0.0.0/8) or host (10.1.2.3/8)")
+    cmd["info"].add_argument(
+        "cidr",
+        type=ipaddress.ip_interface,
+        help="a network (10.0.0.0/8) or host (10.1.2.3/8)",
+    )
     cmd["classify"].add_argument("address", nargs="+", type=ipaddress.ip_address)
     cmd["route"].add_argument("destination", type=ipaddress.ip_address)
-    cmd["route"].add_argument("--address", type=ipaddress.ip_interface,
-                              default="192.168.5.10/24", help="default: %(default)s")
-    cmd["route"].add_argument("--gateway", type=ipaddress.ip_address,
-                              default="192.168.5.1", help="default: %(default)s")
+    cmd["route"].add_argument(
+        "--address",
+        type=ipaddress.ip_interface,
+        default="192.168.5.10/24",
+        help="default: %(default)s",
+    )
+    cmd["route"].add_argument(
+        "--gateway",
+        type=ipaddress.ip_address,
+        default="192.168.5.1",
+        help="default: %(default)s",
+    )
     cmd["fragments"].add_argument("size", type=int, help="bytes, 20-byte header too")
-    cmd["fragments"].add_argument("--mtu", type=int, default=1500,
-                                  help="default: %(default)s (Ethernet)")
+    cmd["fragments"].add_argument(
+        "--mtu", type=int, default=1500, help="default: %(default)s (Ethernet)"
+    )
     args = parser.parse_args()
     try:
         match args.command:
