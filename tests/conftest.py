@@ -28,7 +28,9 @@ _spec.loader.exec_module(netguard)
 
 
 @pytest.fixture(autouse=True)
-def network_guard(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def network_guard(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Fail any test during which this process or a child tried to leave loopback."""
     log = tmp_path_factory.mktemp("netguard") / "violations.txt"
     monkeypatch.setenv("NETGUARD_LOG", str(log))

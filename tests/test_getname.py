@@ -68,7 +68,11 @@ def test_addresses_function_removes_repeats():
 def test_runs_as_a_module_too():
     result = subprocess.run(
         [sys.executable, "-m", "listings.chapter01.getname", "::1"],
-        capture_output=True, text=True, env=listing_env(), cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        env=listing_env(),
+        cwd=ROOT,
+        timeout=60,
     )
     assert (result.returncode, result.stdout) == (0, "IPv6  ::1\n")
 

@@ -285,14 +285,18 @@ class TestPlayground:
             (
                 "geocoder.example.com",
                 "A",
-                "geocoder.example.com. CNAME www.example.com."
-                "|www.example.com. A 203.0.113.80",
+                (
+                    "geocoder.example.com. CNAME www.example.com."
+                    "|www.example.com. A 203.0.113.80"
+                ),
             ),
             (
                 "smtp.example.com",
                 "A",
-                "smtp.example.com. CNAME mail.example.com."
-                "|mail.example.com. A 203.0.113.25",
+                (
+                    "smtp.example.com. CNAME mail.example.com."
+                    "|mail.example.com. A 203.0.113.25"
+                ),
             ),
             ("ftp.example.com", "A", "ftp.example.com. A 203.0.113.21"),
             (

@@ -23,8 +23,10 @@ def test_writes_exactly_the_utf8_bytes(tmp_path):
     assert result.stderr == ""
     assert out.read_bytes() == UTF8
     assert result.stdout.splitlines() == [
-        "received 30 bytes: b'\\xff\\xfeZ\\x00\\xfc\\x00r\\x00i\\x00c\\x00h\\x00"
-        " \\x00\\x92! \\x00K\\x00\\xf6\\x00l\\x00n\\x00\\n\\x00'",
+        (
+            "received 30 bytes: b'\\xff\\xfeZ\\x00\\xfc\\x00r\\x00i\\x00c\\x00h\\x00"
+            " \\x00\\x92! \\x00K\\x00\\xf6\\x00l\\x00n\\x00\\n\\x00'"
+        ),
         "decoded 14 characters: 'Zürich → Köln\\n'",
         f"wrote 18 bytes to {out}: b'Z\\xc3\\xbcrich \\xe2\\x86\\x92 K\\xc3\\xb6ln\\n'",
     ]
@@ -41,8 +43,12 @@ def test_runs_as_a_module_from_the_repository_root(tmp_path):
     out = tmp_path / "m.txt"
     result = subprocess.run(
         [sys.executable, "-m", "listings.chapter01.stringcodes", str(out)],
-        capture_output=True, text=True, encoding="utf-8", env=listing_env(),
-        cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=listing_env(),
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == UTF8

@@ -16,8 +16,16 @@ from listings.chapter01.subnets import fragments, info, kind, route
 from tests.conftest import ROOT, listing_env, run_listing
 
 LISTING = "chapter01/subnets.py"
-KEYS = ["network", "netmask", "prefixlen", "broadcast",
-        "first", "last", "hosts", "kind"]
+KEYS = [
+    "network",
+    "netmask",
+    "prefixlen",
+    "broadcast",
+    "first",
+    "last",
+    "hosts",
+    "kind",
+]
 
 
 def subnets(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,49 +45,189 @@ def usage_error(result: subprocess.CompletedProcess[str]) -> str:
 # info ------------------------------------------------------------------------
 
 INFO = {
-    "192.168.5.0/24": ["192.168.5.0/24", "255.255.255.0", 24, "192.168.5.255",
-                       "192.168.5.1", "192.168.5.254", 254, "private"],
-    "192.168.5.10/24": ["192.168.5.0/24", "255.255.255.0", 24, "192.168.5.255",
-                        "192.168.5.1", "192.168.5.254", 254, "private"],
-    "192.168.5.10/255.255.255.0": ["192.168.5.0/24", "255.255.255.0", 24,
-                                   "192.168.5.255", "192.168.5.1", "192.168.5.254",
-                                   254, "private"],
-    "192.168.5.9/30": ["192.168.5.8/30", "255.255.255.252", 30, "192.168.5.11",
-                       "192.168.5.9", "192.168.5.10", 2, "private"],
-    "10.0.0.0/8": ["10.0.0.0/8", "255.0.0.0", 8, "10.255.255.255", "10.0.0.1",
-                   "10.255.255.254", 16_777_214, "private"],
-    "127.0.0.1/8": ["127.0.0.0/8", "255.0.0.0", 8, "127.255.255.255", "127.0.0.1",
-                    "127.255.255.254", 16_777_214, "loopback"],
-    "100.64.7.1/10": ["100.64.0.0/10", "255.192.0.0", 10, "100.127.255.255",
-                      "100.64.0.1", "100.127.255.254", 4_194_302, "shared"],
+    "192.168.5.0/24": [
+        "192.168.5.0/24",
+        "255.255.255.0",
+        24,
+        "192.168.5.255",
+        "192.168.5.1",
+        "192.168.5.254",
+        254,
+        "private",
+    ],
+    "192.168.5.10/24": [
+        "192.168.5.0/24",
+        "255.255.255.0",
+        24,
+        "192.168.5.255",
+        "192.168.5.1",
+        "192.168.5.254",
+        254,
+        "private",
+    ],
+    "192.168.5.10/255.255.255.0": [
+        "192.168.5.0/24",
+        "255.255.255.0",
+        24,
+        "192.168.5.255",
+        "192.168.5.1",
+        "192.168.5.254",
+        254,
+        "private",
+    ],
+    "192.168.5.9/30": [
+        "192.168.5.8/30",
+        "255.255.255.252",
+        30,
+        "192.168.5.11",
+        "192.168.5.9",
+        "192.168.5.10",
+        2,
+        "private",
+    ],
+    "10.0.0.0/8": [
+        "10.0.0.0/8",
+        "255.0.0.0",
+        8,
+        "10.255.255.255",
+        "10.0.0.1",
+        "10.255.255.254",
+        16_777_214,
+        "private",
+    ],
+    "127.0.0.1/8": [
+        "127.0.0.0/8",
+        "255.0.0.0",
+        8,
+        "127.255.255.255",
+        "127.0.0.1",
+        "127.255.255.254",
+        16_777_214,
+        "loopback",
+    ],
+    "100.64.7.1/10": [
+        "100.64.0.0/10",
+        "255.192.0.0",
+        10,
+        "100.127.255.255",
+        "100.64.0.1",
+        "100.127.255.254",
+        4_194_302,
+        "shared",
+    ],
     # RFC 3021: a /31 point-to-point link uses both addresses, no broadcast.
-    "192.168.5.10/31": ["192.168.5.10/31", "255.255.255.254", 31, None,
-                        "192.168.5.10", "192.168.5.11", 2, "private"],
-    "192.168.5.11/31": ["192.168.5.10/31", "255.255.255.254", 31, None,
-                        "192.168.5.10", "192.168.5.11", 2, "private"],
-    "192.168.5.10/32": ["192.168.5.10/32", "255.255.255.255", 32, None,
-                        "192.168.5.10", "192.168.5.10", 1, "private"],
-    "192.168.5.10": ["192.168.5.10/32", "255.255.255.255", 32, None,
-                     "192.168.5.10", "192.168.5.10", 1, "private"],
-    "0.0.0.0/0": ["0.0.0.0/0", "0.0.0.0", 0, "255.255.255.255", "0.0.0.1",
-                  "255.255.255.254", 2**32 - 2, "unspecified"],
+    "192.168.5.10/31": [
+        "192.168.5.10/31",
+        "255.255.255.254",
+        31,
+        None,
+        "192.168.5.10",
+        "192.168.5.11",
+        2,
+        "private",
+    ],
+    "192.168.5.11/31": [
+        "192.168.5.10/31",
+        "255.255.255.254",
+        31,
+        None,
+        "192.168.5.10",
+        "192.168.5.11",
+        2,
+        "private",
+    ],
+    "192.168.5.10/32": [
+        "192.168.5.10/32",
+        "255.255.255.255",
+        32,
+        None,
+        "192.168.5.10",
+        "192.168.5.10",
+        1,
+        "private",
+    ],
+    "192.168.5.10": [
+        "192.168.5.10/32",
+        "255.255.255.255",
+        32,
+        None,
+        "192.168.5.10",
+        "192.168.5.10",
+        1,
+        "private",
+    ],
+    "0.0.0.0/0": [
+        "0.0.0.0/0",
+        "0.0.0.0",
+        0,
+        "255.255.255.255",
+        "0.0.0.1",
+        "255.255.255.254",
+        2**32 - 2,
+        "unspecified",
+    ],
     # IPv6: no broadcast; the first address is the subnet-router anycast.
-    "2001:db8::/64": ["2001:db8::/64", "ffff:ffff:ffff:ffff::", 64, None,
-                      "2001:db8::1", "2001:db8::ffff:ffff:ffff:ffff", 2**64 - 1,
-                      "documentation"],
-    "fe80::1/64": ["fe80::/64", "ffff:ffff:ffff:ffff::", 64, None, "fe80::1",
-                   "fe80::ffff:ffff:ffff:ffff", 2**64 - 1, "link-local"],
-    "fd12:3456:789a::42/48": ["fd12:3456:789a::/48", "ffff:ffff:ffff::", 48, None,
-                              "fd12:3456:789a::1",
-                              "fd12:3456:789a:ffff:ffff:ffff:ffff:ffff",
-                              2**80 - 1, "unique-local"],
-    "2001:db8::/126": ["2001:db8::/126", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc",
-                       126, None, "2001:db8::1", "2001:db8::3", 3, "documentation"],
+    "2001:db8::/64": [
+        "2001:db8::/64",
+        "ffff:ffff:ffff:ffff::",
+        64,
+        None,
+        "2001:db8::1",
+        "2001:db8::ffff:ffff:ffff:ffff",
+        2**64 - 1,
+        "documentation",
+    ],
+    "fe80::1/64": [
+        "fe80::/64",
+        "ffff:ffff:ffff:ffff::",
+        64,
+        None,
+        "fe80::1",
+        "fe80::ffff:ffff:ffff:ffff",
+        2**64 - 1,
+        "link-local",
+    ],
+    "fd12:3456:789a::42/48": [
+        "fd12:3456:789a::/48",
+        "ffff:ffff:ffff::",
+        48,
+        None,
+        "fd12:3456:789a::1",
+        "fd12:3456:789a:ffff:ffff:ffff:ffff:ffff",
+        2**80 - 1,
+        "unique-local",
+    ],
+    "2001:db8::/126": [
+        "2001:db8::/126",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc",
+        126,
+        None,
+        "2001:db8::1",
+        "2001:db8::3",
+        3,
+        "documentation",
+    ],
     # RFC 6164: a /127 between two routers uses both addresses.
-    "2001:db8::/127": ["2001:db8::/127", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
-                       127, None, "2001:db8::", "2001:db8::1", 2, "documentation"],
-    "::1/128": ["::1/128", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 128, None,
-                "::1", "::1", 1, "loopback"],
+    "2001:db8::/127": [
+        "2001:db8::/127",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+        127,
+        None,
+        "2001:db8::",
+        "2001:db8::1",
+        2,
+        "documentation",
+    ],
+    "::1/128": [
+        "::1/128",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        128,
+        None,
+        "::1",
+        "::1",
+        1,
+        "loopback",
+    ],
 }
 
 
@@ -90,8 +238,15 @@ def test_info_values(cidr):
 
 def test_info_hosts_agrees_with_ipaddress_counting_hosts():
     # ipaddress.hosts() sets the same addresses aside (checked on small subnets).
-    for cidr in ["192.168.5.0/24", "192.168.5.8/29", "192.168.5.8/31",
-                 "192.168.5.8/32", "2001:db8::/120", "2001:db8::/127", "::1/128"]:
+    for cidr in [
+        "192.168.5.0/24",
+        "192.168.5.8/29",
+        "192.168.5.8/31",
+        "192.168.5.8/32",
+        "2001:db8::/120",
+        "2001:db8::/127",
+        "::1/128",
+    ]:
         hosts = list(ip_interface(cidr).network.hosts())
         described = info(ip_interface(cidr))
         assert described["hosts"] == len(hosts)
@@ -131,8 +286,16 @@ def test_info_json_has_exactly_the_documented_keys(cidr):
 
 
 @pytest.mark.parametrize(
-    "bad", ["192.168.5.0/33", "192.168.5.0/-1", "2001:db8::/129", "300.1.2.3/24",
-            "192.168.5/24", "example.com", "10.0.0.0/255.0.255.0"]
+    "bad",
+    [
+        "192.168.5.0/33",
+        "192.168.5.0/-1",
+        "2001:db8::/129",
+        "300.1.2.3/24",
+        "192.168.5/24",
+        "example.com",
+        "10.0.0.0/255.0.255.0",
+    ],
 )
 def test_info_rejects_what_does_not_parse(bad):
     line = usage_error(subnets("info", bad))
@@ -185,8 +348,9 @@ def test_kind_is_more_specific_than_is_private():
 
 
 def test_classify_text_aligns_the_kinds():
-    result = subnets("classify", "127.0.0.1", "100.64.0.1", "2606:4700::1111",
-                     "fd00::1")
+    result = subnets(
+        "classify", "127.0.0.1", "100.64.0.1", "2606:4700::1111", "fd00::1"
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == (
         "127.0.0.1        loopback\n"
@@ -241,8 +405,10 @@ HOME6 = ip_interface("2001:db8:5::10/64"), ip_address("2001:db8:5::1")
 def test_route_decisions(destination, network, decision, hop):
     host, gateway = network
     assert route(ip_address(destination), host, gateway) == {
-        "destination": destination, "subnet": str(host.network),
-        "route": decision, "next_hop": hop,
+        "destination": destination,
+        "subnet": str(host.network),
+        "route": decision,
+        "next_hop": hop,
     }
 
 
@@ -271,20 +437,32 @@ def test_route_text_with_the_defaults_of_the_chapter():
 
 
 def test_route_loopback_text_says_none():
-    result = subnets("route", "127.0.0.1", "--address", "10.0.0.5/8",
-                     "--gateway", "10.0.0.1")
+    result = subnets(
+        "route", "127.0.0.1", "--address", "10.0.0.5/8", "--gateway", "10.0.0.1"
+    )
     assert result.returncode == 0
-    assert result.stdout.splitlines()[-2:] == ["route        loopback",
-                                               "next_hop     none"]
+    assert result.stdout.splitlines()[-2:] == [
+        "route        loopback",
+        "next_hop     none",
+    ]
 
 
 def test_route_json():
-    result = subnets("route", "192.168.5.77", "--address", "192.168.5.10/24",
-                     "--gateway", "192.168.5.1", "--json")
+    result = subnets(
+        "route",
+        "192.168.5.77",
+        "--address",
+        "192.168.5.10/24",
+        "--gateway",
+        "192.168.5.1",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "destination": "192.168.5.77", "subnet": "192.168.5.0/24",
-        "route": "direct", "next_hop": "192.168.5.77",
+        "destination": "192.168.5.77",
+        "subnet": "192.168.5.0/24",
+        "route": "direct",
+        "next_hop": "192.168.5.77",
     }
 
 
@@ -303,6 +481,7 @@ def test_route_mixed_versions_is_a_usage_error():
 
 
 # fragments ---------------------------------------------------------------------
+
 
 def table(result: dict) -> list[tuple[int, int, int, int, bool]]:
     return [tuple(piece.values()) for piece in result["fragments"]]
@@ -398,21 +577,34 @@ def test_fragments_json_with_the_default_mtu():
     result = subnets("fragments", "1500", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "size": 1500, "mtu": 1500, "count": 1,
-        "fragments": [{"offset": 0, "offset_field": 0, "data": 1480, "length": 1500,
-                       "more_fragments": False}],
+        "size": 1500,
+        "mtu": 1500,
+        "count": 1,
+        "fragments": [
+            {
+                "offset": 0,
+                "offset_field": 0,
+                "data": 1480,
+                "length": 1500,
+                "more_fragments": False,
+            }
+        ],
     }
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["4000", "--mtu", "60"], "subnets.py: error: MTU 60 is below 68, the least "
-                                  "IPv4 allows"),
+        (
+            ["4000", "--mtu", "60"],
+            "subnets.py: error: MTU 60 is below 68, the least IPv4 allows",
+        ),
         (["70000"], "subnets.py: error: size 70000 is not between 20 and 65535 bytes"),
         (["10"], "subnets.py: error: size 10 is not between 20 and 65535 bytes"),
-        (["lots"], "subnets.py fragments: error: argument size: invalid int value: "
-                   "'lots'"),
+        (
+            ["lots"],
+            "subnets.py fragments: error: argument size: invalid int value: 'lots'",
+        ),
     ],
 )
 def test_fragments_bad_numbers_are_usage_errors(args, message):
@@ -421,14 +613,19 @@ def test_fragments_bad_numbers_are_usage_errors(args, message):
 
 # the command line as a whole -----------------------------------------------------
 
+
 def test_help_lists_the_subcommands():
     result = subnets("--help")
     assert result.returncode == 0
     assert result.stdout.startswith(
         "usage: subnets.py [-h] {info,classify,route,fragments} ...\n"
     )
-    for text in ["describe a subnet", "name each address's kind", "pick the next hop",
-                 "split an IPv4 datagram"]:
+    for text in [
+        "describe a subnet",
+        "name each address's kind",
+        "pick the next hop",
+        "split an IPv4 datagram",
+    ]:
         assert text in result.stdout
 
 
@@ -454,6 +651,10 @@ def test_a_subcommand_is_required():
 def test_runs_as_a_module_too():
     result = subprocess.run(
         [sys.executable, "-m", "listings.chapter01.subnets", "classify", "10.1.2.3"],
-        capture_output=True, text=True, env=listing_env(), cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        env=listing_env(),
+        cwd=ROOT,
+        timeout=60,
     )
     assert (result.returncode, result.stdout) == (0, "10.1.2.3  private\n")
