@@ -5,7 +5,8 @@ because the test fixtures put this folder first on their ``PYTHONPATH``
 (Python imports ``sitecustomize`` at start-up). It replaces the socket
 calls that leave the process with checks that allow only loopback
 addresses (127.0.0.0/8, ::1) and local socket families, and resolves no
-name but ``localhost`` (names under ``.invalid`` fail as DNS would fail them). Every refusal raises ``OSError`` in the offender
+name but ``localhost`` (names under ``.invalid`` fail as DNS would fail
+them). Every refusal raises ``OSError`` in the offender
 and is appended to the file named by ``NETGUARD_LOG``, which the test
 suite checks after each test, so a listing that catches the error and
 exits quietly still fails the test.
