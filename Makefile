@@ -14,7 +14,7 @@ PYTEST      := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test html serve playground transcripts clean
+.PHONY: help venv test html serve playground transcripts figures clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -53,6 +53,10 @@ playground: venv  ## run the local geocoder (HTTP and HTTPS) until Ctrl-C
 
 transcripts: venv  ## rerun every console session the book shows; rewrite book/transcripts/
 	$(BIN)/python -m tools.transcripts
+
+figures: venv  ## redraw book/figures/playground.dot from the network playground's topology
+	$(BIN)/python -m playground.net dot > book/figures/playground.dot.tmp
+	mv book/figures/playground.dot.tmp book/figures/playground.dot
 
 clean:  ## remove build output and the virtual environment
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
