@@ -127,6 +127,7 @@ copybutton_prompt_text = r"\$ |>>> |\.\.\.(?: |$)"
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
 copybutton_remove_prompts = True
+copybutton_copy_empty_lines = False  # a blank line in a session is not typed
 copybutton_exclude = ".linenos"
 # Prompts count only in sessions: a listing whose docstring holds a doctest
 # at the margin is still copied whole (see book/_ext/site_copybutton.py).
