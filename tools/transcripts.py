@@ -44,6 +44,35 @@ The environment (see :func:`child_env`)
     ``PYTHONPATH``, exactly as in the tests: a transcript can never reach
     beyond loopback, and a session that tries fails. ``python3`` at the
     start of a command runs this project's Python (``sys.executable``).
+
+Sessions on the network playground (``host = "h1"`` in the manifest)
+    These run a command on one of the twelve hosts of ``playground.net``,
+    and their prompt shows what the reader types for that, at the
+    repository's root, in a root shell with the virtual environment active:
+    ``$ python -m playground.net exec h1 -- python3
+    listings/chapter01/getname.py www.example.com``. The command runs
+    exactly so, from a scratch folder holding a copy of
+    ``listings/CHAPTER``, in the fixed environment above with these
+    changes: ``PATH`` also has ``/usr/sbin`` and ``/sbin``, as a root
+    shell's does; ``PYTHONPATH`` is this checkout (so that
+    ``-m playground.net`` imports)
+    instead of the network guard, which allows only loopback while these
+    commands must reach 192.0.2.53 and 203.0.113.80 (their traffic cannot
+    leave the namespaces: no link or route leads out, see
+    ``tests/test_net.py``); and ``PLAYGROUND_NET_PREFIX`` and
+    ``PLAYGROUND_STATE`` select a network of our own, namespaces
+    ``powx-*`` (:data:`NET_PREFIX`) with a certificate authority in a
+    scratch folder, so that neither the reader's playground (``pow-*``)
+    nor the tests' (``powt-*``) is touched. That network comes up before
+    the first such session of a run and always comes down at the end (on
+    an error, Ctrl-C or SIGTERM too; should a run be killed outright, the
+    next run clears what it left). Each
+    such session starts with its hosts' route caches flushed, as on a fresh
+    network, so that a path MTU learnt by an earlier session changes
+    nothing. The sessions need root and Linux network namespaces (and the
+    programs they run, such as ``tracepath``); where these are missing,
+    they are skipped with the reason: one line from ``make transcripts``,
+    a skip reason in the tests. The committed files stay as they are.
 """
 
 from __future__ import annotations
@@ -54,6 +83,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,6 +94,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from playground.net import build as net_build
+from playground.net import topology
 from playground.services import Playground
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +113,12 @@ DISPLAY_HTTPS_PORT = 8443
 DISPLAY_CLIENT_PORT = 50001
 #: What every ``Date:`` header shows.
 DISPLAY_DATE = "Thu, 01 Jan 2026 12:00:00 GMT"
+#: What every round-trip time that ``tracepath`` prints shows.
+DISPLAY_RTT = "0.100ms"
+#: The namespace prefix of the network the host sessions run on.
+NET_PREFIX = "powx-"
+#: How the reader runs a command on a host of the network playground.
+NET_EXEC = "python -m playground.net exec"
 
 SERVICES = ("none", "geocoder")
 FIELDS = {
@@ -93,12 +131,18 @@ FIELDS = {
     "wire",
     "timeout",
     "note",
+    "host",
 }
 # A loopback URL authority with one of the reader's ports, in a command line.
 _DISPLAY_AUTHORITY = re.compile(
     rf"((?:localhost|127\.0\.0\.1|\[::1\]):)({DISPLAY_HTTP_PORT}|{DISPLAY_HTTPS_PORT})(?!\d)"
 )
 _DATE_HEADER = re.compile(r"^(date:[ \t]*)\S.*$", re.IGNORECASE | re.MULTILINE)
+# What /_playground/whoami answers: an IPv4 address and a port, alone on a line.
+_WHOAMI_LINE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3} (\d{1,5})$", re.MULTILINE)
+# A round-trip time as tracepath prints it (``%3ld.%03ldms``), with the spaces
+# before it, so that the replacement can keep the column where it was.
+_RTT = re.compile(r" *(?<![\w.])\d+\.\d{3}ms(?!\w)")
 
 
 class ManifestError(ValueError):
@@ -122,10 +166,25 @@ class Session:
     wire: bool = False
     timeout: float = 30.0
     note: str = ""
+    hosts: tuple[str, ...] = ()  # one per command on the network playground
 
     @property
     def name(self) -> str:
         return f"{self.chapter}/{self.id}"
+
+    @property
+    def on_network(self) -> bool:
+        """Whether the commands run on hosts of the network playground."""
+        return bool(self.hosts)
+
+    def prompts(self) -> list[str]:
+        """Each command as the reader types it (the text after ``$ ``)."""
+        if not self.hosts:
+            return list(self.commands)
+        return [
+            f"{NET_EXEC} {host} -- {command}"
+            for host, command in zip(self.hosts, self.commands, strict=True)
+        ]
 
     @property
     def path(self) -> Path:
@@ -176,6 +235,23 @@ def _session(chapter: str, entry: Mapping[str, object]) -> Session:
     env = entry.get("env", {})
     if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
         raise ManifestError(f"{where}: env must be a table of strings")
+    host = entry.get("host", [])
+    hosts = [host] * len(commands) if isinstance(host, str) else host
+    names = [h.name for h in topology.HOSTS]
+    if not (
+        isinstance(hosts, list)
+        and len(hosts) in (0, len(commands))
+        and all(h in names for h in hosts)
+    ):
+        raise ManifestError(
+            f"{where}: host must be a host of the network playground"
+            f" ({' '.join(names)}), or one per command"
+        )
+    if hosts and (services != "none" or entry.get("wire", False)):
+        raise ManifestError(
+            f"{where}: a session on the network playground (host) takes"
+            " neither services nor wire: www.example.com is its server"
+        )
     return Session(
         chapter=chapter,
         id=ident,
@@ -187,6 +263,7 @@ def _session(chapter: str, entry: Mapping[str, object]) -> Session:
         wire=bool(entry.get("wire", False)),
         timeout=float(entry.get("timeout", 30.0)),  # type: ignore[arg-type]
         note=str(entry.get("note", "")),
+        hosts=tuple(hosts),
     )
 
 
@@ -224,17 +301,38 @@ def normalise(text: str, ports: Mapping[int, int]) -> str:
        8443 for HTTPS, 50001, 50002, ... for clients), wherever it stands
        as a number of its own (not inside a longer number, a decimal or a
        word);
-    3. the value of a ``Date:`` header becomes ``DISPLAY_DATE``.
+    3. the value of a ``Date:`` header becomes ``DISPLAY_DATE``;
+    4. a line made of an IPv4 address, a space and a port, which is what
+       ``/_playground/whoami`` answers, names a client port the server saw:
+       that port joins *ports* as the next client port (after those already
+       there), so rule 2 shows it as 50001, 50002, ... wherever it appears;
+    5. a round-trip time as ``tracepath`` prints it (digits, a point, three
+       digits and ``ms``, as in ``0.214ms``) becomes ``DISPLAY_RTT``,
+       right-aligned where the time and the spaces before it ended, so that
+       the columns stay where ``tracepath`` put them (a 12.345ms has one
+       space less before it than a 0.214ms).
 
     >>> head = 'Host: 127.0.0.1:41234\\r\\nDate: Tue, 24 Nov 2026 07:01:02 GMT\\r\\n'
     >>> normalise(head, {41234: 8443})
     'Host: 127.0.0.1:8443\\nDate: Thu, 01 Jan 2026 12:00:00 GMT\\n'
     >>> normalise('lat 41.41234, id 412345, port 41234', {41234: 8443})
     'lat 41.41234, id 412345, port 8443'
+    >>> normalise('198.51.100.2 38442\\n198.51.100.6 38454\\n', {})
+    '198.51.100.2 50001\\n198.51.100.6 50002\\n'
+    >>> normalise(' 1:  192.168.1.1     12.035ms\\n 2:  198.51.100.5     0.113ms', {})
+    ' 1:  192.168.1.1      0.100ms\\n 2:  198.51.100.5     0.100ms'
     """
     text = text.replace("\r\n", "\n")
+    ports = dict(ports)
+    clients = [shown for shown in ports.values() if shown >= DISPLAY_CLIENT_PORT]
+    next_client = max(clients, default=DISPLAY_CLIENT_PORT - 1) + 1
+    for match in _WHOAMI_LINE.finditer(text):
+        if int(match[1]) not in ports:
+            ports[int(match[1])] = next_client
+            next_client += 1
     for real, shown in ports.items():
         text = re.sub(rf"(?<![\w.-]){real}(?![\w.])", str(shown), text)
+    text = _RTT.sub(lambda m: DISPLAY_RTT.rjust(len(m[0])), text)
     return _DATE_HEADER.sub(lambda m: m.group(1) + DISPLAY_DATE, text)
 
 
@@ -250,6 +348,7 @@ class Result:
     wire: str | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: str = ""  # why the session could not run here (files untouched)
 
     def outputs(self) -> dict[Path, str]:
         """The text each of the session's files should hold."""
@@ -259,13 +358,18 @@ class Result:
         return out
 
 
+def base_path() -> str:
+    """``PATH`` for the commands: this project's virtual environment first."""
+    bin_dir = str(Path(sys.executable).parent)
+    return os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"])
+
+
 def child_env(
     home: Path, netguard_log: Path, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The fixed environment every command runs in (see the module's doc)."""
-    bin_dir = str(Path(sys.executable).parent)
     env = {
-        "PATH": os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
+        "PATH": base_path(),
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
@@ -286,9 +390,28 @@ def child_env(
     return env
 
 
+def network_support() -> str:
+    """Why the network playground cannot run here ("" when it can)."""
+    try:
+        net_build.check_support(("ip", "nft"))
+    except net_build.NetError as exc:
+        return str(exc)
+    probe = f"{NET_PREFIX}probe-{os.getpid()}"
+    made = subprocess.run(
+        ["ip", "netns", "add", probe], capture_output=True, text=True, check=False
+    )
+    if made.returncode != 0:
+        why = (made.stderr.strip().splitlines() or ["no reason given"])[0]
+        return f"ip netns add fails here: {why}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True, check=False)
+    return ""
+
+
 class Runner:
     """Runs sessions against one playground, started here on free ports,
-    with its own certificate authority in a scratch folder."""
+    with its own certificate authority in a scratch folder; and, for the
+    sessions with a ``host``, on a network playground of its own, brought up
+    when the first of them runs and taken down on exit."""
 
     def __init__(self) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="transcripts-")
@@ -296,6 +419,9 @@ class Runner:
         self.playground = Playground(
             state_dir=self.scratch / "playground", client_timeout=10.0
         )
+        self.network: net_build.Network | None = None
+        self._network_problem = ""
+        self._network_support: str | None = None
 
     def __enter__(self) -> Runner:
         self.playground.start()
@@ -307,8 +433,57 @@ class Runner:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.playground.stop()
-        self._scratch.cleanup()
+        try:
+            if self.network is not None:
+                self.network.down()
+        finally:
+            self.playground.stop()
+            self._scratch.cleanup()
+
+    # -- the network playground ------------------------------------------
+
+    def unavailable(self, session: Session) -> str:
+        """Why *session* cannot run on this machine ("" when it can)."""
+        if not session.on_network:
+            return ""
+        if self._network_support is None:
+            self._network_support = network_support()
+        if self._network_support:
+            return self._network_support
+        path = self._network_env()["PATH"]
+        for command in session.commands:
+            program = (shlex.split(command) or [""])[0]
+            if shutil.which(program, path=path) is None:
+                return f"{program} is not installed (make system-deps installs it)"
+        return ""
+
+    def _network_env(self) -> dict[str, str]:
+        """What host sessions change in the fixed environment (module doc)."""
+        return {
+            "PATH": os.pathsep.join([base_path(), "/usr/sbin", "/sbin"]),
+            "PYTHONPATH": str(ROOT),
+            "PLAYGROUND_NET_PREFIX": NET_PREFIX,
+            "PLAYGROUND_STATE": str(self.scratch / "net"),
+        }
+
+    def _network_ready(self, session: Session) -> str:
+        """Bring the network up (once) and flush the session's hosts' route
+        caches; a problem to report, or ""."""
+        if self.network is None:
+            self.network = net_build.Network(NET_PREFIX, self.scratch / "net")
+            try:
+                self.network.up()
+            except net_build.NetError as exc:
+                self._network_problem = f"the network playground did not come up: {exc}"
+        if self._network_problem:
+            return self._network_problem
+        try:
+            for host in sorted(set(session.hosts)):
+                ns = self.network.ns(host)
+                net_build.run(["ip", "-n", ns, "route", "flush", "cache"])
+        except net_build.NetError as exc:
+            return str(exc)
+        return ""
 
     def server_ports(self) -> dict[int, int]:
         http, https = (int(s.server_address[1]) for s in self.playground.servers)
@@ -327,12 +502,18 @@ class Runner:
 
     def run(self, session: Session) -> Result:
         result = Result(session)
+        result.skipped = self.unavailable(session)
+        if result.skipped:
+            return result
         started = time.monotonic()
         work = Path(tempfile.mkdtemp(prefix=f"{session.id}-", dir=self.scratch))
-        cwd = work / session.chapter
+        # Host sessions run at the root of a scratch "checkout"; others in
+        # the chapter's folder.
+        listings = work / "listings" if session.on_network else work
+        cwd = work if session.on_network else work / session.chapter
         shutil.copytree(
             LISTINGS / session.chapter,
-            cwd,
+            listings / session.chapter,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
         )
         (work / "home").mkdir()
@@ -345,10 +526,17 @@ class Runner:
                     self.playground.ca_file
                 )
         env = child_env(work / "home", log, extra)
+        if session.on_network:
+            env.update(self._network_env())
+            problem = self._network_ready(session)
+            if problem:
+                result.problems.append(problem)
+                return result
         self.playground.recorder.clear()
         pieces: list[str] = []
-        for command, expected in zip(session.commands, session.statuses, strict=True):
-            output, status = self._command(command, cwd, env, session.timeout)
+        for command, expected in zip(session.prompts(), session.statuses, strict=True):
+            argv = self.real_argv(command)
+            output, status = self._command(argv, cwd, env, session.timeout)
             if output and not output.endswith("\n"):
                 output += "\n"  # the next prompt starts on a line of its own
             pieces.append(f"$ {command}\n{output}")
@@ -359,7 +547,8 @@ class Runner:
                     f" it printed:\n{_indent(output)}"
                 )
         exchanges = self.playground.recorder.exchanges()
-        ports = self.server_ports()
+        # The loopback playground's ports mean nothing on the network one.
+        ports = {} if session.on_network else self.server_ports()
         for number, exchange in enumerate(exchanges):
             ports.setdefault(exchange.port, DISPLAY_CLIENT_PORT + number)
         result.transcript = normalise("".join(pieces), ports)
@@ -386,11 +575,11 @@ class Runner:
         return result
 
     def _command(
-        self, command: str, cwd: Path, env: dict[str, str], timeout: float
+        self, argv: list[str], cwd: Path, env: dict[str, str], timeout: float
     ) -> tuple[str, int | str]:
         try:
             done = subprocess.run(
-                self.real_argv(command),
+                argv,
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -675,9 +864,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         sessions = [s for s in sessions if s.id in wanted or s.name in wanted]
     failed = changed = 0
+    skipped: dict[str, list[Session]] = {}  # reason: sessions
     with Runner() as runner:
         for session in sessions:
             result = runner.run(session)
+            if result.skipped:
+                skipped.setdefault(result.skipped, []).append(session)
+                continue
             diffs = differences(result)
             if result.problems or (args.check and diffs):
                 failed += 1
@@ -702,9 +895,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 path.unlink()
                 print(f"removed {path.relative_to(ROOT)} (no session makes it)")
-    wires = sum(s.wire for s in sessions)
+    for reason, passed_over in skipped.items():
+        names = ", ".join(s.id for s in passed_over)
+        print(
+            f"skipped {len(passed_over)} session(s) on the network playground"
+            f" ({names}): {reason}"
+        )
+    ran = [s for s in sessions if not any(s in group for group in skipped.values())]
+    wires = sum(s.wire for s in ran)
     summary = (
-        f"{len(sessions)} transcripts and {wires} wire captures"
+        f"{len(ran)} transcripts and {wires} wire captures"
         f" {'checked' if args.check else 'regenerated'} in"
         f" {time.monotonic() - started:.1f} s"
     ) + ("" if args.check else f"; {changed} file(s) changed")
@@ -716,4 +916,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # A terminated run still takes the network playground down (Runner.__exit__).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     sys.exit(main())
