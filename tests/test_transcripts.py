@@ -3,23 +3,44 @@
 Each session of book/transcripts/manifest.toml runs once (one test each, for
 readable failures) against one playground, and must reproduce its committed
 files exactly; the chapters may show no console output but those files.
+Sessions on the network playground (``host``) run on a network of their
+own (namespaces ``powx-*``), up from the first of them to the end of this
+module; without root or network namespaces they are skipped with the reason.
+The book's figure of that network must be what its topology draws.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from playground.net import topology
+from playground.net.figure import dot
 from tools import transcripts as t
 
 SESSIONS = t.load_manifest()
+FIGURE = t.BOOK / "figures" / "playground.dot"
+
+
+def our_namespaces() -> list[str]:
+    """Namespaces and /etc/netns folders with the transcripts' prefix."""
+    found = []
+    for folder in (Path("/run/netns"), Path("/etc/netns")):
+        if folder.is_dir():
+            found += [str(folder / n) for n in os.listdir(folder)]
+    return [n for n in found if Path(n).name.startswith(t.NET_PREFIX)]
 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[t.Runner]:
     with t.Runner() as runner:
         yield runner
+    assert our_namespaces() == [], "the transcripts' network was left behind"
 
 
 # -- the committed files match ----------------------------------------------
@@ -28,6 +49,8 @@ def runner() -> Iterator[t.Runner]:
 @pytest.mark.parametrize("session", SESSIONS, ids=lambda s: s.name)
 def test_the_committed_transcript_is_what_the_commands_print(runner, session):
     result = runner.run(session)
+    if result.skipped:
+        pytest.skip(f"{session.name} runs on the network playground: {result.skipped}")
     diffs = t.differences(result)
     if result.problems or diffs:
         pytest.fail(t.report(result, diffs), pytrace=False)
@@ -50,6 +73,22 @@ def test_every_transcript_is_shown_in_a_chapter():
         "generated but included by no chapter (add a {literalinclude}, or drop the"
         " session from the manifest):\n" + "\n".join(unused)
     )
+
+
+def test_the_network_playground_sessions_the_book_promises_are_there():
+    shown = {
+        (host, command)
+        for s in SESSIONS
+        if s.on_network
+        for host, command in zip(s.hosts, s.commands, strict=True)
+    }
+    assert ("h1", "python3 listings/chapter01/getname.py www.example.com") in shown
+    assert any(
+        h == "h1" and "search" in c and "--server https://www.example.com" in c
+        for h, c in shown
+    )
+    assert {h for h, c in shown if "/_playground/whoami" in c} == {"h1", "h4"}
+    assert ("h4", "tracepath -n www.example.com") in shown
 
 
 def test_each_layer_of_the_search_listings_has_its_wire_capture():
@@ -137,6 +176,29 @@ def test_the_geocoder_service_sets_the_reader_s_environment(runner):
     assert untrusted.transcript.splitlines()[1] == "https://127.0.0.1:8443 False"
 
 
+def test_normalise_numbers_whoami_ports_and_fixes_tracepath_times():
+    raw = (
+        "$ python -m playground.net exec h1 -- curl -s URL\n198.51.100.2 38442\n"
+        "$ python -m playground.net exec h4 -- curl -s URL\n198.51.100.6 38442\n"
+        " 1:  192.168.1.1                                          12.034ms \n"
+        " 2:  198.51.100.5                                          0.113ms pmtu 1492\n"
+        "     Resume: pmtu 1492 hops 5 back 5 \n"
+    )
+    # The same port twice (NAT kept it in both homes) is one client port;
+    # the times keep tracepath's columns.
+    assert t.normalise(raw, {}) == (
+        "$ python -m playground.net exec h1 -- curl -s URL\n198.51.100.2 50001\n"
+        "$ python -m playground.net exec h4 -- curl -s URL\n198.51.100.6 50001\n"
+        " 1:  192.168.1.1                                           0.100ms \n"
+        " 2:  198.51.100.5                                          0.100ms pmtu 1492\n"
+        "     Resume: pmtu 1492 hops 5 back 5 \n"
+    )
+    # Client ports already known come first; the whoami port takes the next.
+    assert t.normalise("127.0.0.1 40000\n", {41234: 8443, 51515: 50001}) == (
+        "127.0.0.1 50002\n"
+    )
+
+
 def test_normalise_touches_only_ports_dates_and_line_ends():
     ports = {41234: 8443, 51515: 50001}
     raw = (
@@ -157,11 +219,103 @@ def test_normalise_touches_only_ports_dates_and_line_ends():
         ({"commands": []}, "commands must be"),
         ({"commands": ["a", "b"], "status": [0]}, "one number per command"),
         ({"services": "dns"}, "services must be one of none, geocoder"),
+        ({"host": "h9"}, "host must be a host of the network playground"),
+        ({"host": ["h1", "h4"]}, "or one per command"),
+        ({"host": "h1", "services": "geocoder"}, "neither services nor wire"),
+        ({"host": "h1", "wire": True}, "neither services nor wire"),
     ],
 )
 def test_a_wrong_manifest_entry_is_refused_with_its_reason(fields, message):
     with pytest.raises(t.ManifestError, match=message):
         session(**fields)
+
+
+# -- sessions on the network playground ---------------------------------------
+
+
+def test_a_host_session_shows_how_the_reader_runs_it_on_that_host():
+    demo = session(host=["h1", "h4"], commands=["hostname -I", "tracepath -n x"])
+    assert demo.on_network and not session().on_network
+    assert demo.prompts() == [
+        "python -m playground.net exec h1 -- hostname -I",
+        "python -m playground.net exec h4 -- tracepath -n x",
+    ]
+
+
+def test_without_namespaces_host_sessions_are_skipped_and_files_kept(
+    runner, monkeypatch
+):
+    why = "network namespaces need root: run it with sudo (sudo make playground-up)"
+    monkeypatch.setattr(runner, "_network_support", why)
+    [tracepath] = [s for s in SESSIONS if s.id == "tracepath-h4"]
+    result = runner.run(tracepath)
+    assert (result.skipped, result.problems, result.transcript) == (why, [], "")
+    # Locally run sessions do not care.
+    assert runner.run(session()).transcript == "$ python3 -c 'print(42)'\n42\n"
+
+
+def test_a_host_session_whose_program_is_missing_is_skipped(runner, monkeypatch):
+    monkeypatch.setattr(runner, "_network_support", "")
+    result = runner.run(session(host="h2", commands="no-such-program-here --help"))
+    assert result.skipped == (
+        "no-such-program-here is not installed (make system-deps installs it)"
+    )
+
+
+def test_make_transcripts_skips_them_in_one_line(monkeypatch, capsys):
+    why = "this system has no Linux network namespaces (the playground needs them)"
+    monkeypatch.setattr(t, "network_support", lambda: why)
+    before = (t.TRANSCRIPTS / "chapter01" / "tracepath-h4.txt").read_bytes()
+    assert t.main(["tracepath-h4", "nat-whoami"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "skipped 2 session(s) on the network playground (nat-whoami, tracepath-h4):"
+        f" {why}"
+    )
+    assert out[1].startswith("0 transcripts and 0 wire captures regenerated in")
+    assert (t.TRANSCRIPTS / "chapter01" / "tracepath-h4.txt").read_bytes() == before
+
+
+# -- the figure of the network playground ----------------------------------------
+
+
+def figure_report(committed: str, drawn: str) -> str:
+    """A diff and the command that regenerates the figure ("" when equal)."""
+    if committed == drawn:
+        return ""
+    rel = FIGURE.relative_to(t.ROOT)
+    diff = "".join(
+        difflib.unified_diff(
+            committed.splitlines(keepends=True),
+            drawn.splitlines(keepends=True),
+            fromfile=f"{rel} (committed)",
+            tofile=f"{rel} (what playground/net/topology.py draws now)",
+        )
+    )
+    return (
+        f"{diff}\nIf the topology is right, regenerate the figure with `make figures`"
+        f" (python -m playground.net dot > {rel}) and commit it."
+    )
+
+
+def test_the_playground_figure_is_what_the_topology_draws():
+    report = figure_report(FIGURE.read_text(encoding="utf-8"), dot())
+    if report:
+        pytest.fail(report, pytrace=False)
+
+
+def test_a_changed_topology_fails_the_figure_check(monkeypatch):
+    links = [
+        dataclasses.replace(link, mtu=1480, note="MTU 1480")
+        if link.mtu != 1500
+        else link
+        for link in topology.LINKS
+    ]
+    monkeypatch.setattr(topology, "LINKS", tuple(links))
+    report = figure_report(FIGURE.read_text(encoding="utf-8"), dot())
+    assert '-    modemB -- isp [label="198.51.100.4/30\\nMTU 1492' in report
+    assert '+    modemB -- isp [label="198.51.100.4/30\\nMTU 1480' in report
+    assert "make figures" in report
 
 
 # -- spotting hand-typed output in a chapter ----------------------------------
