@@ -8,6 +8,7 @@ child command needs to use them.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Mapping
@@ -102,7 +103,9 @@ class Playground:
         # this one thread instead of building them itself.
         threading.Thread(target=self.gazetteer.alternates, daemon=True).start()
         for server in self.servers:
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            # Checking for shutdown every 0.1 s (not 0.5 s) makes stop() quick.
+            loop = functools.partial(server.serve_forever, poll_interval=0.1)
+            thread = threading.Thread(target=loop, daemon=True)
             thread.start()
             self.threads.append(thread)
         return self
