@@ -1,0 +1,410 @@
+"""The HTML site in a real browser: Debian's Chromium driven by Playwright.
+
+The site is built fresh (tests/sitebuild.py) and served on 127.0.0.1 under
+/book/, as GitHub Pages serves it. Chromium runs headless with its background
+networking switched off, every request it makes is checked, and any request
+for another host is refused and fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, ROOT, SiteServer, built_site, pages
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is not installed (Debian's chromium: `make system-deps`)",
+        allow_module_level=True,
+    )
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    Page,
+    Request,
+    Route,
+    sync_playwright,
+)
+
+SESSIONS = ".highlight-console, .highlight-pycon"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    return built_site()
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[SiteServer]:
+    with SiteServer(site) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Traffic:
+    """What one browser context did on the network, and what went wrong."""
+
+    origin: str
+    foreign: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        context.route("**/*", self._only_local)
+        context.on("page", self.watch_page)
+        return context
+
+    def watch_page(self, page: Page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("requestfailed", self._failed)
+        page.on(
+            "response",
+            lambda r: (
+                r.status >= 400 and self.failed.append(f"{r.url}: HTTP {r.status}")
+            ),
+        )
+
+    def _failed(self, request: Request) -> None:
+        # ERR_ABORTED is Chromium cancelling a load because the test moved on
+        # to the next page (the favicon, typically); a missing file shows up
+        # as an HTTP status instead, and a foreign request in ``foreign``.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.url}: {request.failure}")
+
+    def _only_local(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith(self.origin + "/") or urlsplit(url).scheme in (
+            "data",
+            "blob",
+        ):
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort("blockedbyclient")
+
+    def problems(self) -> list[str]:
+        return (
+            [f"left 127.0.0.1: {u}" for u in self.foreign]
+            + [f"failed: {u}" for u in self.failed]
+            + [f"console: {e}" for e in self.errors]
+        )
+
+
+@pytest.fixture
+def open_context(browser: Browser, server: SiteServer) -> Iterator:
+    """``open_context(**options)`` -> (context, traffic); closed after the test."""
+    opened: list[BrowserContext] = []
+
+    def make(**options: object) -> tuple[BrowserContext, Traffic]:
+        traffic = Traffic(server.origin)
+        context = traffic.watch(browser.new_context(**options))
+        opened.append(context)
+        return context, traffic
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+def test_every_page_loads_with_no_error_and_nothing_from_elsewhere(
+    open_context, server: SiteServer, site: Path
+) -> None:
+    context, traffic = open_context()
+    page = context.new_page()
+    for name in pages(site):
+        response = page.goto(server.url + name, wait_until="load")
+        assert response is not None and response.status == 200, name
+        page.wait_for_load_state("networkidle")
+    assert traffic.problems() == []
+    assert len(pages(site)) >= 8
+
+
+def test_a_missing_address_gets_the_404_page_whole(
+    open_context, server: SiteServer
+) -> None:
+    context, traffic = open_context()
+    page = context.new_page()
+    response = page.goto(server.url + "no/such/chapter.html", wait_until="load")
+    assert response is not None and response.status == 404
+    assert page.locator("h1").first.inner_text() == "Page not found"
+    # Its style sheets loaded although the address is two levels deep.
+    brand = "getComputedStyle(document.body).getPropertyValue('--color-brand-primary')"
+    assert page.evaluate(brand).strip()
+    assert traffic.failed == [f"{server.url}no/such/chapter.html: HTTP 404"]
+    assert traffic.foreign == []
+    # Chromium logs the page's own 404 to the console; nothing else may fail.
+    assert traffic.errors == [
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
+
+
+def test_axe_finds_no_violations_on_any_page(
+    open_context, server: SiteServer, site: Path
+) -> None:
+    """Every rule axe-core runs by default, on every page (light mode)."""
+    axe = Axe()
+    context, _ = open_context(color_scheme="light")
+    page = context.new_page()
+    found = {}
+    for name in pages(site):
+        page.goto(server.url + name, wait_until="load")
+        result = axe.run(page, options={"resultTypes": ["violations"]})
+        if result.response["violations"]:
+            found[name] = _summary(result.response["violations"])
+    assert found == {}
+
+
+# In dark mode only the colours change, so colour contrast is the rule to run
+# again. On the page outside code blocks it runs in full; inside them it runs
+# on one element of each token class (and the shortest block of each
+# language, for plain text): the colours come from the style, not the page,
+# and checking thousands of spans again would take most of a minute.
+DARK_CONTRAST = """async () => {
+    const options = {runOnly: ['color-contrast'], resultTypes: ['violations']};
+    const prose = await axe.run({exclude: [['div.highlight']]}, options);
+    const picked = new Map();
+    for (const span of document.querySelectorAll('div.highlight pre span[class]')) {
+        if (!picked.has(span.className) && span.textContent.trim()) {
+            picked.set(span.className, span);
+        }
+    }
+    const shortest = new Map();
+    for (const pre of document.querySelectorAll('div.highlight pre')) {
+        const lang = pre.closest('[class*="highlight-"]').className;
+        const size = pre.querySelectorAll('*').length;
+        if (!shortest.has(lang) || size < shortest.get(lang)[1]) {
+            shortest.set(lang, [pre, size]);
+        }
+    }
+    const elements = [...picked.values(), ...[...shortest.values()].map(p => p[0])];
+    const code = elements.length ? await axe.run(elements, options) : {violations: []};
+    return {violations: [...prose.violations, ...code.violations], tokens: picked.size};
+}"""
+
+
+def test_axe_finds_no_contrast_violation_in_dark_mode(
+    open_context, server: SiteServer, site: Path
+) -> None:
+    axe = Axe()
+    context, _ = open_context(color_scheme="dark")
+    page = context.new_page()
+    found, tokens = {}, 0
+    for name in pages(site):
+        page.goto(server.url + name, wait_until="load")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert _luminance(background) < 0.1, f"{name} is not dark: {background}"
+        page.evaluate(axe.axe_script)
+        result = page.evaluate(DARK_CONTRAST)
+        tokens += result["tokens"]
+        if result["violations"]:
+            found[name] = _summary(result["violations"])
+    assert found == {}
+    assert tokens >= 20, "too few code tokens seen: is the code highlighted?"
+
+
+def _summary(violations: list[dict]) -> list[str]:
+    return [
+        f"{v['id']} ({v['impact']}): "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in violations
+    ]
+
+
+def _copy(page: Page, block) -> str:  # type: ignore[no-untyped-def]
+    block.hover()
+    block.locator("button.copybtn").click()
+    return str(page.evaluate("navigator.clipboard.readText()"))
+
+
+def _clipboard_context(open_context) -> tuple[Page, object]:  # type: ignore[no-untyped-def]
+    context, traffic = open_context(permissions=["clipboard-read", "clipboard-write"])
+    return context.new_page(), traffic
+
+
+def test_the_copy_button_copies_a_listing_exactly(
+    open_context, server: SiteServer
+) -> None:
+    page, traffic = _clipboard_context(open_context)
+    page.goto(server.url + "chapter01.html", wait_until="load")
+    listings = page.locator(".literal-block-wrapper:has(+ p.listing-download)")
+    copied = {}
+    for i in range(listings.count()):
+        wrapper = listings.nth(i)
+        name = wrapper.locator("xpath=following-sibling::p[1]//code").inner_text()
+        text = _copy(page, wrapper.locator("div.highlight"))
+        source = next((ROOT / "listings").rglob(name)).read_text(encoding="utf-8")
+        assert text == source.removesuffix("\n"), f"copying {name}"
+        copied[name] = text
+    assert len(copied) >= 4
+    # A listing whose docstring holds doctests at the margin is still copied
+    # whole: its `>>> ` lines are code, not prompts.
+    doctested = [n for n, t in copied.items() if "\n>>> " in t]
+    assert doctested, "no listing with a doctest at the margin to check"
+    assert traffic.problems() == []
+
+
+# Marks each prompt, so the expected copy comes from the highlighting (the
+# tokens Pygments calls prompts), not from the copy button's own text rules.
+EXPECTED_FROM_TOKENS = """pre => {
+    const clone = pre.cloneNode(true);
+    clone.querySelectorAll('.linenos').forEach(n => n.remove());
+    clone.querySelectorAll('.gp').forEach(n => { n.textContent = '\\u0001'; });
+    const lines = clone.textContent.replace(/\\n$/, '').split('\\n');
+    return {
+        typed: lines.filter(l => l.startsWith('\\u0001'))
+            .map(l => l.slice(1)).join('\\n'),
+        lines: lines.length,
+    };
+}"""
+
+
+def test_the_copy_button_copies_only_what_the_reader_types(
+    open_context, server: SiteServer
+) -> None:
+    page, traffic = _clipboard_context(open_context)
+    checked = {"console": 0, "pycon": 0, "with output": 0}
+    for name in ("chapter01.html", "introduction.html"):
+        page.goto(server.url + name, wait_until="load")
+        blocks = page.locator(SESSIONS)
+        for i in range(blocks.count()):
+            block = blocks.nth(i)
+            expected = block.locator("pre").evaluate(EXPECTED_FROM_TOKENS)
+            text = _copy(page, block.locator("div.highlight"))
+            assert text == expected["typed"], f"{name}, session {i}"
+            assert not text.startswith(("$ ", ">>> ")), f"{name}, session {i}"
+            kind = (
+                "console"
+                if "highlight-console" in block.get_attribute("class")
+                else "pycon"
+            )
+            checked[kind] += 1
+            if expected["typed"].count("\n") + 1 < expected["lines"]:
+                checked["with output"] += 1
+    assert all(checked.values()), checked
+    assert traffic.problems() == []
+
+
+def test_the_theme_toggle_switches_to_dark_and_back_and_remembers(
+    open_context, server: SiteServer
+) -> None:
+    context, traffic = open_context(
+        color_scheme="light", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(server.url + "chapter01.html", wait_until="load")
+
+    def looks() -> tuple[str, str, str]:
+        return page.evaluate("""() => [
+            document.body.dataset.theme,
+            getComputedStyle(document.body).backgroundColor,
+            getComputedStyle(document.querySelector('div.highlight')).backgroundColor,
+        ]""")
+
+    theme, light_page, light_code = looks()
+    assert theme == "auto"
+    toggle = page.locator(".theme-toggle-content .theme-toggle")
+    toggle.click()
+    theme, dark_page, dark_code = looks()
+    assert theme == "dark"
+    assert _luminance(dark_page) < 0.1 < 0.8 < _luminance(light_page)
+    assert _luminance(dark_code) < 0.2 and dark_code != light_code
+    page.reload(wait_until="load")
+    assert looks()[0] == "dark"  # remembered across pages and visits
+    toggle.click()
+    assert looks()[:2] == ["light", light_page]
+    assert traffic.problems() == []
+
+
+def _luminance(css: str) -> float:
+    """Relative luminance (WCAG) of a computed ``rgb(r, g, b)`` colour."""
+    values = [float(v) / 255 for v in css[css.index("(") + 1 : -1].split(",")[:3]]
+    linear = [
+        v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in values
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_search_for_a_word_of_chapter_one_finds_chapter_one(
+    open_context, server: SiteServer
+) -> None:
+    context, traffic = open_context()
+    page = context.new_page()
+    page.goto(server.url + "chapter01.html", wait_until="load")
+    title = page.locator("h1").first.inner_text().strip("#¶ \n")
+    word = max(title.replace("-", " ").split(), key=len)
+    page.goto(server.url + f"search.html?q={word}", wait_until="load")
+    results = page.locator("#search-results ul.search li a")
+    results.first.wait_for(timeout=15_000)
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert any(urlsplit(h).path.endswith("chapter01.html") for h in hrefs), (
+        word,
+        hrefs,
+    )
+    assert urlsplit(hrefs[0]).path.endswith("chapter01.html"), (word, hrefs)
+    assert traffic.problems() == []
+
+
+def test_a_phone_never_scrolls_sideways_and_listings_scroll_inside(
+    open_context, server: SiteServer, site: Path
+) -> None:
+    context, traffic = open_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    too_wide = {}
+    for name in pages(site):
+        page.goto(server.url + name, wait_until="load")
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.body.scrollWidth]"
+        )
+        if max(widths) > PHONE["width"]:
+            too_wide[name] = widths
+    assert too_wide == {}
+    page.goto(server.url + "chapter01.html", wait_until="load")
+    scrolling = page.evaluate("""() => [
+        ...document.querySelectorAll('div.highlight pre')
+    ].filter(pre => pre.scrollWidth > pre.clientWidth)
+        .map(pre => getComputedStyle(pre).overflowX)""")
+    assert scrolling, "no listing is wider than a phone: nothing to scroll"
+    assert set(scrolling) <= {"auto", "scroll"}
+    assert traffic.problems() == []
+
+
+def test_every_download_link_resolves(
+    open_context, server: SiteServer, site: Path
+) -> None:
+    context, traffic = open_context()
+    page = context.new_page()
+    links: dict[str, str] = {}
+    for name in pages(site):
+        page.goto(server.url + name, wait_until="domcontentloaded")
+        for href in page.eval_on_selector_all(
+            "a[download], a[href*='_downloads/']", "els => els.map(a => a.href)"
+        ):
+            links.setdefault(href, name)
+    assert any(h.endswith(".zip") for h in links) and any(
+        h.endswith(".py") for h in links
+    )
+    for href, name in links.items():
+        reply = context.request.get(href)
+        assert reply.status == 200 and reply.body(), f"{name}: {href}"
+    assert traffic.problems() == []
