@@ -79,6 +79,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import os
 import re
 import shlex
@@ -302,10 +303,11 @@ def normalise(text: str, ports: Mapping[int, int]) -> str:
        as a number of its own (not inside a longer number, a decimal or a
        word);
     3. the value of a ``Date:`` header becomes ``DISPLAY_DATE``;
-    4. a line made of an IPv4 address, a space and a port, which is what
-       ``/_playground/whoami`` answers, names a client port the server saw:
-       that port joins *ports* as the next client port (after those already
-       there), so rule 2 shows it as 50001, 50002, ... wherever it appears;
+    4. (before rule 2) a line made of an IPv4 address, a space and a port,
+       which is what ``/_playground/whoami`` answers, shows the next client
+       port instead of its port: 50001, 50002, ... (after the client ports
+       in *ports*), one per such line, so that two clients that happen to
+       get the same port still make the same transcript;
     5. a round-trip time as ``tracepath`` prints it (digits, a point, three
        digits and ``ms``, as in ``0.214ms``) becomes ``DISPLAY_RTT``,
        right-aligned where the time and the spaces before it ended, so that
@@ -323,13 +325,11 @@ def normalise(text: str, ports: Mapping[int, int]) -> str:
     ' 1:  192.168.1.1      0.100ms\\n 2:  198.51.100.5     0.100ms'
     """
     text = text.replace("\r\n", "\n")
-    ports = dict(ports)
     clients = [shown for shown in ports.values() if shown >= DISPLAY_CLIENT_PORT]
-    next_client = max(clients, default=DISPLAY_CLIENT_PORT - 1) + 1
-    for match in _WHOAMI_LINE.finditer(text):
-        if int(match[1]) not in ports:
-            ports[int(match[1])] = next_client
-            next_client += 1
+    numbers = itertools.count(max(clients, default=DISPLAY_CLIENT_PORT - 1) + 1)
+    text = _WHOAMI_LINE.sub(
+        lambda m: m[0][: m.start(1) - m.start(0)] + str(next(numbers)), text
+    )
     for real, shown in ports.items():
         text = re.sub(rf"(?<![\w.-]){real}(?![\w.])", str(shown), text)
     text = _RTT.sub(lambda m: DISPLAY_RTT.rjust(len(m[0])), text)
