@@ -184,11 +184,11 @@ def test_normalise_numbers_whoami_ports_and_fixes_tracepath_times():
         " 2:  198.51.100.5                                          0.113ms pmtu 1492\n"
         "     Resume: pmtu 1492 hops 5 back 5 \n"
     )
-    # The same port twice (NAT kept it in both homes) is one client port;
-    # the times keep tracepath's columns.
+    # One number per line, even for the same port twice (both homes' clients
+    # happened to pick it); the times keep tracepath's columns.
     assert t.normalise(raw, {}) == (
         "$ python -m playground.net exec h1 -- curl -s URL\n198.51.100.2 50001\n"
-        "$ python -m playground.net exec h4 -- curl -s URL\n198.51.100.6 50001\n"
+        "$ python -m playground.net exec h4 -- curl -s URL\n198.51.100.6 50002\n"
         " 1:  192.168.1.1                                           0.100ms \n"
         " 2:  198.51.100.5                                          0.100ms pmtu 1492\n"
         "     Resume: pmtu 1492 hops 5 back 5 \n"
