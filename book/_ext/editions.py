@@ -10,9 +10,10 @@ builder knows nothing of either, so this extension tells LaTeX:
 - ``book_appendix_caption``: the caption of the root toctree whose documents
   are appendices; LaTeX's ``\\appendix`` goes before the first of them.
 
-For the EPUB builder it adds ``book_epub_static`` (the cover image) to the
-static files, so that ``epub_cover`` can name ``_static/cover.png`` without
-the HTML site having to carry it; and it removes the DOCTYPE that Graphviz
+For the EPUB builder it adds the files of ``book_epub_static`` (the cover
+image, a style sheet that wraps long code lines) to the static files, so that
+``epub_cover`` can name ``_static/cover.png`` without the HTML site having to
+carry it; and it removes the DOCTYPE that Graphviz
 writes into its SVG figures, because EPUB 3 forbids the external entities
 that DOCTYPE declares (epubcheck: HTM-003); and it shows each SVG figure with
 ``<img alt=...>`` rather than the ``<object>`` the HTML builder writes, which
@@ -75,7 +76,7 @@ def mark_print_structure(app: Sphinx, doctree: nodes.document, docname: str) -> 
 
 
 def add_epub_static(app: Sphinx) -> None:
-    """Give the EPUB builder (only) the cover image among its static files.
+    """Give the EPUB builder (only) the cover image and its style sheet.
 
     Also mark the cover image the EPUB 3 way (``properties="cover-image"`` in
     content.opf): Sphinx writes only the older ``<meta name="cover">``.
@@ -87,6 +88,9 @@ def add_epub_static(app: Sphinx) -> None:
             *app.config.html_static_path,
             app.config.book_epub_static,
         ]
+        static = Path(app.confdir, app.config.book_epub_static)
+        for css in sorted(static.glob("*.css")):
+            app.add_css_file(css.name)
     builder: Any = app.builder
     write_content_opf = builder.build_content
 
