@@ -254,9 +254,9 @@ latex_elements["preamble"] += "\n".join([
 
 # -- EPUB output ---------------------------------------------------------------
 # `make epub` builds an EPUB 3 into build/epub/python-on-the-wire.epub and runs
-# epubcheck on it. The cover image (book/_static/epub/cover.png, drawn by
-# `make cover`) is added to the EPUB build's static files by
-# book/_ext/editions.py, so the HTML site does not carry it.
+# epubcheck on it. book/_ext/editions.py adds the files in book/_epub/ (the
+# cover image, drawn by `make cover`, and a style sheet) to the EPUB build's
+# static files only, so the HTML site does not carry them.
 
 epub_basename = book_basename
 epub_title = project
@@ -269,7 +269,7 @@ epub_language = language
 # requires that to equal the package identifier, so the two are one string.
 epub_uid = epub_identifier = "python-on-the-wire"
 epub_cover = ("_static/cover.png", "epub-cover.html")  # image and a cover page
-book_epub_static = "book/_static/epub"
-epub_show_urls = "footnote"
+book_epub_static = "book/_epub"
+epub_show_urls = "no"  # e-readers follow the links themselves
 epub_tocdepth = 2
 epub_exclude_files = ["search.html", ".buildinfo.bak"]
