@@ -94,10 +94,10 @@ epub: $(TESTED)  ## run the tests (if anything changed), then build build/epub/p
 check-editions: venv  ## test the built PDF and EPUB (after `make pdf epub`); absent or stale books fail
 	BOOK_EDITIONS_REQUIRED=1 $(PYTEST) tests/test_editions.py
 
-cover: ## redraw the EPUB cover, book/_static/epub/cover.png, from book/_latex/cover.tex
+cover: ## redraw the EPUB cover, book/_epub/cover.png, from book/_latex/cover.tex
 	@mkdir -p build/cover
 	cd build/cover && xelatex -interaction=nonstopmode -halt-on-error ../../book/_latex/cover.tex >/dev/null
-	pdftoppm -png -singlefile -scale-to-x 1600 -scale-to-y 2400 build/cover/cover.pdf book/_static/epub/cover
+	pdftoppm -png -singlefile -scale-to-x 1600 -scale-to-y 2400 build/cover/cover.pdf book/_epub/cover
 
 # Debian packages the project needs outside .venv, by what needs them; add
 # new ones to the right group. `make system-deps` installs them all.
