@@ -118,6 +118,7 @@ extensions += [
     "site_editions",  # links to the PDF and EPUB when they have been built
     "site_pages",  # erratum link and meta description per page
     "site_copybutton",  # prompts count only in console and Python sessions
+    "site_speed",  # every script deferred: none blocks the first paint
 ]
 
 # The copy button copies what the reader types: in a console or Python
