@@ -133,14 +133,17 @@ def listing_texts() -> dict[str, list[str]]:
         if path.suffix != ".py" or ROOT / "listings" not in path.parents:
             continue
         reader_options = {
-            key: value for key, value in options.items()
+            key: value
+            for key, value in options.items()
             if key not in {"caption", "name", "linenos", "language", "emphasize-lines"}
         }
         text, _ = LiteralIncludeReader(str(path), reader_options, config).read()
         texts.setdefault(str(path.relative_to(ROOT)), []).append(text)
     for path in sorted((ROOT / "listings").glob("*/*.py")):
         if path.name != "__init__.py":
-            texts.setdefault(str(path.relative_to(ROOT)), [path.read_text(encoding="utf-8")])
+            texts.setdefault(
+                str(path.relative_to(ROOT)), [path.read_text(encoding="utf-8")]
+            )
     return texts
 
 
@@ -228,27 +231,33 @@ def _unwrap(line: str) -> str:
 @pytest.mark.parametrize("listing", sorted(listing_texts()))
 def test_pdf_prints_every_line_of_every_listing(pdf: Path, listing: str) -> None:
     """Each listing appears whole, numbered from 1, every line in its place."""
-    area = ["-x", "0", "-y", str(TEXT_BLOCK_TOP), "-W", "2000", "-H", str(TEXT_BLOCK_HEIGHT)]
-    blocks = printed_listings(_pdf_text(pdf, "-layout", *area))
+    area = ["-x", "0", "-y", str(TEXT_BLOCK_TOP), "-H", str(TEXT_BLOCK_HEIGHT)]
+    blocks = printed_listings(_pdf_text(pdf, "-layout", "-W", "2000", *area))
     for text in listing_texts()[listing]:
         wanted = [_squash(line) for line in text.splitlines()]
         assert any(wanted), f"{listing} has no code"
-        if wanted in blocks:
-            continue
-        # Report the block that comes closest: the first line it gets wrong.
-        def agreement(block: list[str]) -> int:
-            return next(
-                (i for i, (a, b) in enumerate(zip(block, wanted)) if a != b),
-                min(len(block), len(wanted)),
-            )
-        best = max(blocks, key=agreement, default=[])
-        at = agreement(best)
-        printed = best[at] if at < len(best) else "(nothing)"
-        expected = wanted[at] if at < len(wanted) else "(nothing)"
-        pytest.fail(
-            f"{listing} is not printed whole; in the closest printed block, line "
-            f"{at + 1} reads {printed!r} where the file has {expected!r}"
-        )
+        if wanted not in blocks:
+            pytest.fail(f"{listing} is not printed whole; {_closest(blocks, wanted)}")
+
+
+def _agreement(block: list[str], wanted: list[str]) -> int:
+    """How many leading lines the printed block gets right."""
+    pairs = zip(block, wanted, strict=False)
+    return next(
+        (i for i, (a, b) in enumerate(pairs) if a != b), min(len(block), len(wanted))
+    )
+
+
+def _closest(blocks: list[list[str]], wanted: list[str]) -> str:
+    """Where the printed block that comes closest first goes wrong."""
+    best = max(blocks, key=lambda block: _agreement(block, wanted), default=[])
+    at = _agreement(best, wanted)
+    printed = best[at] if at < len(best) else "(nothing)"
+    expected = wanted[at] if at < len(wanted) else "(nothing)"
+    return (
+        f"in the closest printed block, line {at + 1} reads {printed!r} "
+        f"where the file has {expected!r}"
+    )
 
 
 def test_pdf_prints_every_chapter_title(pdf: Path) -> None:
@@ -281,7 +290,9 @@ def test_pdf_page_count_fits_the_content(pdf: Path) -> None:
     runaway PDF (a lost chapter, an endless table, a page per line)."""
     info = _run("pdfinfo", pdf)
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)[1])
-    words = sum(len(page.read_text(encoding="utf-8").split()) for page in BOOK.glob("*.md"))
+    words = sum(
+        len(page.read_text(encoding="utf-8").split()) for page in BOOK.glob("*.md")
+    )
     code_lines = sum(
         len(text.splitlines()) for texts in listing_texts().values() for text in texts
     )
@@ -295,11 +306,15 @@ def test_pdf_page_count_fits_the_content(pdf: Path) -> None:
 
 
 def test_latex_log_has_no_wide_overfull_box_or_missing_glyph(pdf: Path) -> None:
-    assert LATEX_LOG.exists(), f"{LATEX_LOG.relative_to(ROOT)} is absent: rerun `make pdf`"
+    assert LATEX_LOG.exists(), (
+        f"{LATEX_LOG.relative_to(ROOT)} is absent: rerun `make pdf`"
+    )
     log = LATEX_LOG.read_text(encoding="utf-8", errors="replace")
     overfull = [
         float(amount)
-        for amount in re.findall(r"^Overfull \\[hv]box \(([\d.]+)pt too \w+\)", log, re.M)
+        for amount in re.findall(
+            r"^Overfull \\[hv]box \(([\d.]+)pt too \w+\)", log, re.M
+        )
     ]
     too_wide = [amount for amount in overfull if amount > MAX_OVERFULL_PT]
     assert not too_wide, f"overfull boxes wider than {MAX_OVERFULL_PT}pt: {too_wide}"
@@ -321,11 +336,16 @@ def epub() -> Path:
 def test_epub_passes_epubcheck_without_warnings(epub: Path) -> None:
     done = subprocess.run(
         ["java", "-jar", str(EPUBCHECK), "--failonwarnings", str(epub)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = done.stdout + done.stderr
     assert done.returncode == 0, report
-    assert "0 fatals / 0 errors / 0 warnings" in report or "No errors or warnings" in report, report
+    assert (
+        "0 fatals / 0 errors / 0 warnings" in report
+        or "No errors or warnings" in report
+    ), report
 
 
 def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
@@ -336,7 +356,9 @@ def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
         pages = {
             name: book.read(name).decode() for name in names if name.endswith(".xhtml")
         }
-    assert re.search(r'<item [^>]*href="_static/cover\.png"[^>]*properties="cover-image"', opf)
+    assert re.search(
+        r'<item [^>]*href="_static/cover\.png"[^>]*properties="cover-image"', opf
+    )
     assert '<meta name="cover"' in opf
     assert "epub-cover.xhtml" in names
     for title in chapter_titles().values():
@@ -344,7 +366,9 @@ def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
     figures = [
         src
         for page in pages.values()
-        for src in re.findall(r'<img src="(_images/[^"]+\.svg)"[^>]*class="graphviz', page)
+        for src in re.findall(
+            r'<img src="(_images/[^"]+\.svg)"[^>]*class="graphviz', page
+        )
     ]
     assert len(figures) == len(_directives("graphviz")), figures
     for src in figures:
