@@ -54,30 +54,32 @@ Sessions on the network playground (``host = "h1"`` in the manifest)
     exactly so, from a scratch folder holding a copy of
     ``listings/CHAPTER``, in the fixed environment above with these
     changes: ``PATH`` also has ``/usr/sbin`` and ``/sbin``, as a root
-    shell's does; ``PYTHONPATH`` is this checkout (so that
-    ``-m playground.net`` imports)
-    instead of the network guard, which allows only loopback while these
-    commands must reach 192.0.2.53 and 203.0.113.80 (their traffic cannot
-    leave the namespaces: no link or route leads out, see
-    ``tests/test_net.py``); and ``PLAYGROUND_NET_PREFIX`` and
-    ``PLAYGROUND_STATE`` select a network of our own, namespaces
-    ``powx-*`` (:data:`NET_PREFIX`) with a certificate authority in a
-    scratch folder, so that neither the reader's playground (``pow-*``)
-    nor the tests' (``powt-*``) is touched. That network comes up before
-    the first such session of a run and always comes down at the end (on
-    an error, Ctrl-C or SIGTERM too; should a run be killed outright, the
-    next run clears what it left). Each
-    such session starts with its hosts' route caches flushed, as on a fresh
-    network, so that a path MTU learnt by an earlier session changes
-    nothing. The sessions need root and Linux network namespaces (and the
-    programs they run, such as ``tracepath``); where these are missing,
-    they are skipped with the reason: one line from ``make transcripts``,
-    a skip reason in the tests. The committed files stay as they are.
+    shell's does; ``PYTHONPATH`` is this checkout (so that ``-m
+    playground.net`` imports) instead of the network guard, which allows
+    only loopback while these commands must reach 192.0.2.53 and
+    203.0.113.80 (their traffic cannot leave the namespaces: no link or
+    route leads out, see ``tests/test_net.py``); and
+    ``PLAYGROUND_NET_PREFIX`` and ``PLAYGROUND_STATE`` select a network of
+    this run's own, namespaces ``powxPID-*`` (:func:`net_prefix`, PID being
+    this process's id) with a certificate authority in a scratch folder, so
+    that neither the reader's playground (``pow-*``), nor the tests'
+    (``powt-*``), nor another run of this tool at the same time is touched.
+    That network comes up before the first such session of a run and
+    always comes down at the end (on an error, Ctrl-C or SIGTERM too; a
+    network whose run was killed outright is taken down by the next run,
+    which finds its process gone). Each such session starts with its
+    hosts' route caches flushed, as on a fresh network, so that a path MTU
+    learnt by an earlier session changes nothing. The sessions need root
+    and Linux network namespaces (and the programs they run, such as
+    ``tracepath``); where these are missing, they are skipped with the
+    reason: one line from ``make transcripts``, a skip reason in the tests.
+    The committed files stay as they are.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import itertools
 import os
@@ -116,8 +118,10 @@ DISPLAY_CLIENT_PORT = 50001
 DISPLAY_DATE = "Thu, 01 Jan 2026 12:00:00 GMT"
 #: What every round-trip time that ``tracepath`` prints shows.
 DISPLAY_RTT = "0.100ms"
-#: The namespace prefix of the network the host sessions run on.
-NET_PREFIX = "powx-"
+#: The namespace prefix of the networks the host sessions run on (see
+#: :func:`net_prefix`).
+NET_PREFIX = "powx"
+_NET_NAME = re.compile(rf"^{NET_PREFIX}(\d+)-")
 #: How the reader runs a command on a host of the network playground.
 NET_EXEC = "python -m playground.net exec"
 
@@ -390,13 +394,37 @@ def child_env(
     return env
 
 
+def net_prefix(pid: int | None = None) -> str:
+    """The namespace prefix of the network of run *pid* (default: this one).
+
+    >>> net_prefix(1234)
+    'powx1234-'
+    """
+    return f"{NET_PREFIX}{os.getpid() if pid is None else pid}-"
+
+
+def clear_abandoned_networks() -> list[int]:
+    """Take down the networks of runs whose process is gone (killed outright,
+    so that nothing took their network down); the process ids."""
+    names = []
+    for folder in (net_build.NETNS_RUN, net_build.NETNS_ETC):
+        with contextlib.suppress(OSError):
+            names += os.listdir(folder)
+    pids = {int(m[1]) for n in names if (m := _NET_NAME.match(n))} - {os.getpid()}
+    gone = sorted(pid for pid in pids if not net_build.alive(pid))
+    for pid in gone:
+        with tempfile.TemporaryDirectory() as scratch:
+            net_build.Network(net_prefix(pid), Path(scratch)).down()
+    return gone
+
+
 def network_support() -> str:
     """Why the network playground cannot run here ("" when it can)."""
     try:
         net_build.check_support(("ip", "nft"))
     except net_build.NetError as exc:
         return str(exc)
-    probe = f"{NET_PREFIX}probe-{os.getpid()}"
+    probe = f"{net_prefix()}probe"
     made = subprocess.run(
         ["ip", "netns", "add", probe], capture_output=True, text=True, check=False
     )
@@ -462,7 +490,7 @@ class Runner:
         return {
             "PATH": os.pathsep.join([base_path(), "/usr/sbin", "/sbin"]),
             "PYTHONPATH": str(ROOT),
-            "PLAYGROUND_NET_PREFIX": NET_PREFIX,
+            "PLAYGROUND_NET_PREFIX": net_prefix(),
             "PLAYGROUND_STATE": str(self.scratch / "net"),
         }
 
@@ -470,8 +498,9 @@ class Runner:
         """Bring the network up (once) and flush the session's hosts' route
         caches; a problem to report, or ""."""
         if self.network is None:
-            self.network = net_build.Network(NET_PREFIX, self.scratch / "net")
+            self.network = net_build.Network(net_prefix(), self.scratch / "net")
             try:
+                clear_abandoned_networks()
                 self.network.up()
             except net_build.NetError as exc:
                 self._network_problem = f"the network playground did not come up: {exc}"
