@@ -4,8 +4,9 @@ Each session of book/transcripts/manifest.toml runs once (one test each, for
 readable failures) against one playground, and must reproduce its committed
 files exactly; the chapters may show no console output but those files.
 Sessions on the network playground (``host``) run on a network of their
-own (namespaces ``powx-*``), up from the first of them to the end of this
-module; without root or network namespaces they are skipped with the reason.
+own (namespaces ``powxPID-*``), up from the first of them to the end of
+this module; without root or network namespaces they are skipped with the
+reason.
 The book's figure of that network must be what its topology draws.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,12 +30,12 @@ FIGURE = t.BOOK / "figures" / "playground.dot"
 
 
 def our_namespaces() -> list[str]:
-    """Namespaces and /etc/netns folders with the transcripts' prefix."""
+    """Namespaces and /etc/netns folders of this process's network."""
     found = []
     for folder in (Path("/run/netns"), Path("/etc/netns")):
         if folder.is_dir():
             found += [str(folder / n) for n in os.listdir(folder)]
-    return [n for n in found if Path(n).name.startswith(t.NET_PREFIX)]
+    return [n for n in found if Path(n).name.startswith(t.net_prefix())]
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +233,29 @@ def test_a_wrong_manifest_entry_is_refused_with_its_reason(fields, message):
 
 
 # -- sessions on the network playground ---------------------------------------
+
+
+@pytest.mark.skipif(
+    t.network_support() != "", reason="needs root and Linux network namespaces"
+)
+def test_a_network_left_by_a_killed_run_is_cleared_by_the_next(tmp_path):
+    child = subprocess.Popen(["true"])  # ends at once: its process id is gone
+    child.wait()
+    dead = child.pid
+    for name in ("h1", "www"):
+        subprocess.run(
+            ["ip", "netns", "add", f"{t.net_prefix(dead)}{name}"], check=True
+        )
+    (Path("/etc/netns") / f"{t.net_prefix(dead)}h1").mkdir(parents=True)
+    assert t.clear_abandoned_networks() == [dead]
+    left = [
+        n
+        for folder in (Path("/run/netns"), Path("/etc/netns"))
+        if folder.is_dir()
+        for n in os.listdir(folder)
+        if n.startswith(t.net_prefix(dead))
+    ]
+    assert left == []
 
 
 def test_a_host_session_shows_how_the_reader_runs_it_on_that_host():
