@@ -129,7 +129,7 @@ def parse_search(query: str) -> tuple[str, str, int, bool]:
 
 class DeadlineReader(io.RawIOBase):
     """Read from a socket, but raise :class:`TimeoutError` once *deadline*
-    (a :func:`time.monotonic` time, or None for none) has passed, however
+    (a ``time.monotonic()`` time, or None for none) has passed, however
     steadily the bytes trickle in: the socket's own timeout only bounds the
     wait for each piece."""
 
