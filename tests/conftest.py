@@ -26,6 +26,25 @@ assert _spec and _spec.loader
 netguard = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(netguard)
 
+# Deprecations in the project's own code are errors in child processes too
+# (pyproject.toml's filterwarnings cover this process only). A listing runs as
+# __main__; the playground's services import playground.*. PYTHONWARNINGS
+# matches a module's whole name, so every one of ours is named.
+_OURS = ["__main__"] + [
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for top in ("listings", "playground", "tools")
+    for path in sorted((ROOT / top).rglob("*.py"))
+]
+_FILTERS = [
+    *os.environ.get("PYTHONWARNINGS", "").split(","),
+    *(
+        f"error::{category}:{module}"
+        for category in ("DeprecationWarning", "PendingDeprecationWarning")
+        for module in _OURS
+    ),
+]
+os.environ["PYTHONWARNINGS"] = ",".join(dict.fromkeys(filter(None, _FILTERS)))
+
 
 @pytest.fixture(autouse=True)
 def network_guard(
