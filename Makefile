@@ -14,7 +14,7 @@ PYTEST      := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test html serve playground transcripts figures clean
+.PHONY: help venv test html serve live bench playground transcripts figures clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -47,6 +47,13 @@ html: $(TESTED)  ## run the tests (if anything changed), then build the HTML boo
 
 serve: venv  ## serve build/html on http://127.0.0.1:8000
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory build/html 8000
+
+live: venv  ## for authors: serve build/html on http://127.0.0.1:8000, rebuild and reload on every save
+	$(BIN)/sphinx-autobuild -c . -n --keep-going -d build/doctrees --host 127.0.0.1 --port 8000 \
+	  --watch conf.py --watch listings --re-ignore '__pycache__|\.pyc$$' book build/html
+
+bench: venv  ## measure build and test times, page weight, load times, Lighthouse: build/bench/report.md
+	$(BIN)/python -m tools.bench
 
 playground: venv  ## run the local geocoder (HTTP and HTTPS) until Ctrl-C
 	$(BIN)/python -m playground
