@@ -43,8 +43,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
@@ -196,7 +199,11 @@ def measure_pages(site: Path, runs: int) -> dict[str, Any]:
 
                 context.route("**/*", local_only)
                 page = context.new_page()
-                page.on("requestfinished", lambda r, seen=seen: seen.append(_sizes(r)))
+
+                def record(request: Request, seen: list[dict[str, Any]] = seen) -> None:
+                    seen.append(_sizes(request))
+
+                page.on("requestfinished", record)
                 page.goto(server.url + name, wait_until="load")
                 page.wait_for_load_state("networkidle")
                 timing = page.evaluate(
@@ -235,7 +242,7 @@ def measure_pages(site: Path, runs: int) -> dict[str, Any]:
     return results
 
 
-def _sizes(request: Any) -> dict[str, Any]:
+def _sizes(request: Request) -> dict[str, Any]:
     response = request.response()
     body = response.body() if response is not None else b""
     sizes = request.sizes()
