@@ -1,0 +1,513 @@
+"""The network playground's failure paths and edge cases, without root.
+
+tests/test_net.py builds the real twelve-host network (root, namespaces) and
+checks what a reader sees there. These tests reach what that run cannot: the
+one-line errors for a missing tool, a failed command, a service that dies or
+never gets ready, a process that ignores SIGTERM; the banner services' limits;
+the DNS server's other record types. They replace only the operating-system
+calls they need to, and run anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from dnslib import QTYPE, RCODE, DNSRecord
+
+from playground.net import __main__ as cli
+from playground.net import build, dns, services, topology
+from playground.net.build import HostStatus, NetError, Network, Process
+
+
+@pytest.fixture
+def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Network:
+    """A Network whose support checks pass and whose namespace folder is empty."""
+    monkeypatch.setattr(build, "check_support", lambda need=("ip",): None)
+    monkeypatch.setattr(build, "NETNS_RUN", tmp_path / "netns")
+    return Network("powc-", tmp_path / "state")
+
+
+# -- support checks and commands ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "package"),
+    [("nft", "nftables"), ("ip", "iproute2"), ("tcpdump", "tcpdump")],
+)
+def test_a_missing_tool_names_its_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tool: str, package: str
+) -> None:
+    monkeypatch.setattr(build.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(
+        build.shutil, "which", lambda name: None if name == tool else "/x"
+    )
+    with pytest.raises(NetError) as caught:
+        build.check_support(("ip", "nft", "tcpdump"))
+    assert str(caught.value) == (
+        f"{tool} is missing: install Debian's {package} (make system-deps)"
+    )
+
+
+def test_a_failed_command_reports_its_first_error_line() -> None:
+    with pytest.raises(NetError) as caught:
+        build.run(["sh", "-c", "echo first >&2; echo second >&2; exit 3"])
+    assert (
+        str(caught.value)
+        == "sh -c echo first >&2; echo second >&2; exit 3 failed: first"
+    )
+
+
+def test_a_silent_failure_reports_its_exit_status() -> None:
+    with pytest.raises(NetError, match=r"^false failed: exit status 1$"):
+        build.run(["false"])
+
+
+def test_run_all_reports_the_first_failure_and_runs_the_rest() -> None:
+    with pytest.raises(NetError) as caught:
+        build.run_all(
+            [
+                (["true"], None),
+                (["sh", "-c", "cat >&2; exit 4"], "from stdin\n"),
+                (["sh", "-c", "exit 5"], None),
+            ]
+        )
+    assert str(caught.value) == "sh -c cat >&2; exit 4 failed: from stdin"
+
+
+def test_run_all_with_no_failure_returns_quietly() -> None:
+    build.run_all([(["true"], None), (["cat"], "input\n")])
+
+
+def test_nsswitch_conf_without_a_host_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(self: Path, *args: Any, **kwargs: Any) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(build.Path, "read_text", unreadable)
+    assert build.nsswitch_conf() == "hosts:          files dns\n"
+
+
+class FakePath:
+    """Just enough of a Path for give_back(): stat() says who owns it."""
+
+    def __init__(self, name: str, uid: int | None) -> None:
+        self.name, self.uid = name, uid
+
+    def stat(self) -> SimpleNamespace:
+        if self.uid is None:
+            raise FileNotFoundError(2, "No such file", self.name)
+        return SimpleNamespace(st_uid=self.uid)
+
+
+def test_give_back_hands_root_files_to_the_sudo_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chowned: list[tuple[str, int, int]] = []
+
+    def chown(path: FakePath, uid: int, gid: int) -> None:
+        if path.name == "refuses":
+            raise PermissionError(1, "Operation not permitted")
+        chowned.append((path.name, uid, gid))
+
+    monkeypatch.setattr(build.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(build.os, "chown", chown)
+    monkeypatch.setenv("SUDO_UID", "1234")
+    monkeypatch.setenv("SUDO_GID", "99")
+    paths = [
+        FakePath("root-owned", 0),
+        FakePath("users-already", 1234),
+        FakePath("missing", None),
+        FakePath("refuses", 0),
+    ]
+    build.give_back(*paths)  # type: ignore[arg-type]
+    assert chowned == [("root-owned", 1234, 99)]
+
+
+def test_give_back_does_nothing_without_sudo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(build.os, "chown", pytest.fail)
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    build.give_back(FakePath("root-owned", 0))  # type: ignore[arg-type]
+
+
+# -- processes and sockets ----------------------------------------------------
+
+
+def test_a_missing_namespace_or_process(tmp_path: Path) -> None:
+    gone = 2**22 + 1  # above Linux's largest process number
+    assert build.namespace_inode(tmp_path / "no-such-namespace") is None
+    assert build.alive(gone) is False
+    assert build.listening(gone) == set()
+    assert build.alive(os.getpid()) is True
+
+
+def test_listening_sees_listeners_not_connections() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            with accepted:
+                found = build.listening(os.getpid())
+                assert ("tcp", port) in found
+                assert ("tcp", client.getsockname()[1]) not in found
+
+
+def test_stop_kills_a_process_that_ignores_sigterm() -> None:
+    code = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        Network._stop({proc.pid})
+        assert proc.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+# -- the network's state -------------------------------------------------------
+
+
+def everything(net: Network, pid: int) -> list[dict[str, Any]]:
+    return [
+        {"host": h.name, "role": s.name, "pid": pid}
+        for h in topology.HOSTS
+        for s in h.services
+    ]
+
+
+def test_namespaces_without_the_netns_folder(net: Network) -> None:
+    assert net.namespaces() == []
+    assert net.is_up() is False
+
+
+def test_is_up_needs_every_service(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        Network, "namespaces", lambda self: [self.ns(h.name) for h in topology.HOSTS]
+    )
+    net.run_dir.mkdir(parents=True)
+    services = everything(net, os.getpid())
+    net.state_file.write_text(json.dumps({"processes": services[1:]}))
+    assert net.is_up() is False  # one service missing
+    net.state_file.write_text(json.dumps({"processes": services}))
+    assert net.is_up() is False  # all listed, but not in the namespaces
+    net.state_file.write_text("{not json")
+    assert net.processes() == []
+
+
+def test_a_failed_build_is_undone(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def fail() -> None:
+        calls.append("build")
+        raise NetError("ip -batch - failed: RTNETLINK answers: File exists")
+
+    monkeypatch.setattr(net, "down", lambda: calls.append("down") or 0)
+    monkeypatch.setattr(net, "_build", fail)
+    with pytest.raises(NetError, match="File exists"):
+        net.up()
+    assert calls == ["down", "build", "down"]
+
+
+@pytest.fixture
+def finished() -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    yield proc
+
+
+def test_a_service_that_dies_is_named_with_its_last_words(
+    net: Network, finished: subprocess.Popen[bytes]
+) -> None:
+    (net.run_dir / "logs").mkdir(parents=True)
+    (net.run_dir / "logs" / "dns.log").write_text(
+        "Traceback (most recent call last):\nOSError: [Errno 98] Address in use\n"
+    )
+    with pytest.raises(NetError) as caught:
+        net._wait_ready([(Process("backbone", "dns", finished.pid), finished)])
+    assert str(caught.value) == (
+        "dns on backbone stopped: OSError: [Errno 98] Address in use"
+    )
+
+
+def test_a_service_that_dies_without_a_log(
+    net: Network, finished: subprocess.Popen[bytes]
+) -> None:
+    with pytest.raises(NetError, match=r"^smtp on mail stopped: no message$"):
+        net._wait_ready([(Process("mail", "smtp", finished.pid), finished)])
+
+
+def test_a_service_that_never_gets_ready(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "READY_TIMEOUT", 0.0)
+    net.run_dir.mkdir(parents=True)
+    (net.run_dir / "dns.ready").touch()
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        with pytest.raises(NetError, match=r"^services not ready after 0 s: www$"):
+            net._wait_ready(
+                [
+                    (Process("backbone", "dns", 1), sleeper),
+                    (Process("www", "www", sleeper.pid), sleeper),
+                ]
+            )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_stray_link_in_the_host_namespace_is_removed(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[list[str]] = []
+
+    def run(argv: list[str], stdin: str | None = None) -> str:
+        ran.append(argv)
+        return (
+            "1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue\n"
+            "7: powc-h1@if6: <BROADCAST> mtu 1500 qdisc noop\n"
+            "8: eth0: <BROADCAST,UP> mtu 1500 qdisc fq\n"
+        )
+
+    monkeypatch.setattr(build, "run", run)
+    net._remove_stray_links()
+    assert ran == [["ip", "-o", "link", "show"], ["ip", "link", "del", "powc-h1"]]
+
+
+def test_addresses_when_ip_answers_no_json(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NotJSON:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def communicate(self) -> tuple[str, None]:
+            return "Cannot open network namespace", None
+
+    monkeypatch.setattr(build.subprocess, "Popen", NotJSON)
+    assert net._addresses(["h1"]) == {"h1": []}
+
+
+# -- exec ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def h1_up(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
+    monkeypatch.setattr(Network, "namespaces", lambda self: [self.ns("h1")])
+    return net
+
+
+def test_exec_needs_a_command(h1_up: Network) -> None:
+    with pytest.raises(NetError) as caught:
+        h1_up.exec_argv("h1", [])
+    assert str(caught.value) == (
+        "no command given (python -m playground.net exec h1 -- COMMAND)"
+    )
+
+
+def test_exec_of_a_command_that_does_not_exist(h1_up: Network) -> None:
+    with pytest.raises(NetError, match=r"^no command 'no-such-command-here' found$"):
+        h1_up.exec_argv("h1", ["no-such-command-here"])
+
+
+def test_exec_outside_a_virtual_environment_keeps_path(
+    h1_up: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build.sys, "prefix", sys.base_prefix)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    argv, env = h1_up.exec_argv("h1", ["true"])
+    assert argv == ["ip", "netns", "exec", "powc-h1", "true"]
+    assert env["PATH"] == "/usr/bin:/bin"
+    assert env["SSL_CERT_FILE"] == env["REQUESTS_CA_BUNDLE"] == str(h1_up.ca_file)
+
+
+# -- the command line ----------------------------------------------------------
+
+
+def test_status_of_a_partly_up_playground(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = [
+        HostStatus("h1", True, ["192.168.1.11/24 eth0"], []),
+        HostStatus("www", True, ["203.0.113.80/24 eth0"], [("www tcp/80", False)]),
+    ]
+    fake = SimpleNamespace(status=lambda: rows, prefix="powc-")
+    assert cli.show_status(fake) == 1  # type: ignore[arg-type]
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "the playground is only partly up: run up again"
+    assert "www tcp/80 DOWN" in out[-2]
+
+
+def test_ctrl_c_during_up_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(self: Network) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Network, "up", interrupted)
+    assert cli.main(["--prefix", "powc-", "up"]) == 130
+
+
+def test_a_closed_pipe_during_status_exits_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def closed(self: Network) -> list[HostStatus]:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    stderr = io.StringIO()
+    monkeypatch.setattr(Network, "status", closed)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert cli.main(["--prefix", "powc-", "status"]) == 1
+    assert stderr.closed
+
+
+def test_topology_has_no_host_by_another_name() -> None:
+    assert topology.host("h1").name == "h1"
+    with pytest.raises(KeyError):
+        topology.host("h99")
+
+
+# -- the banner services (mail, ftp) ---------------------------------------------
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[str, int]]:
+    class QuickSMTP(services.SMTPBanner):
+        timeout = 0.3
+
+    server = services.BannerServer(("127.0.0.1", 0), QuickSMTP)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[:2]
+    server.shutdown()
+    server.server_close()
+
+
+def converse(address: tuple[str, int], *lines: bytes) -> list[str]:
+    with socket.create_connection(address, timeout=5) as conn:
+        for line in lines:
+            conn.sendall(line)
+        reply = b""
+        while chunk := conn.recv(4096):
+            reply += chunk
+    return reply.decode("ascii").splitlines()
+
+
+def test_banner_closes_an_idle_connection(smtp: tuple[str, int]) -> None:
+    assert converse(smtp) == [
+        services.SMTPBanner.greeting,
+        "421 4.4.2 mail.example.com idle too long, closing connection",
+    ]
+
+
+def test_banner_refuses_a_line_too_long(smtp: tuple[str, int]) -> None:
+    line = b"NOOP " + b"x" * services.MAX_LINE + b"\r\n"
+    assert converse(smtp, line) == [
+        services.SMTPBanner.greeting,
+        "500 5.5.2 Line too long",
+    ]
+
+
+def test_banner_lets_the_client_hang_up(smtp: tuple[str, int]) -> None:
+    with socket.create_connection(smtp, timeout=5) as conn:
+        assert conn.recv(4096).startswith(b"220 mail.example.com")
+        conn.shutdown(socket.SHUT_WR)  # the server reads end of file
+        assert conn.recv(4096) == b""  # and closes without a word
+
+
+def test_banner_logs_a_dropped_connection_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = services.BannerServer(("127.0.0.1", 0), services.FTPBanner)
+    try:
+        try:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        except ConnectionResetError:
+            server.handle_error(None, ("127.0.0.1", 40000))
+    finally:
+        server.server_close()
+    assert capsys.readouterr().err == (
+        "127.0.0.1 connection dropped: "
+        "ConnectionResetError(104, 'Connection reset by peer')\n"
+    )
+
+
+def test_www_needs_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        services.main(["www"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("error: www needs --cert")
+
+
+def test_a_service_that_cannot_listen_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def taken(handler: type[services.Banner], port: int) -> None:
+        raise OSError(98, "Address already in use")
+
+    monkeypatch.setattr(services, "serve_banner", taken)
+    assert services.main(["ftp"]) == 1
+    assert capsys.readouterr().err == (
+        "playground.net ftp: cannot listen: Address already in use\n"
+    )
+
+
+def test_a_service_without_a_ready_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[int] = []
+    monkeypatch.setattr(
+        services, "serve_banner", lambda handler, port: served.append(port)
+    )
+    monkeypatch.setattr(
+        services.threading, "Event", lambda: SimpleNamespace(wait=lambda: True)
+    )
+    assert services.main(["smtp"]) == 0
+    assert served == [25]
+    assert capsys.readouterr().err == "playground.net smtp: listening\n"
+
+
+# -- DNS ------------------------------------------------------------------------
+
+
+def ask(zone: dns.Zone, name: str, qtype: str) -> DNSRecord:
+    return zone.answer(DNSRecord.question(name, qtype))
+
+
+def test_dns_answers_cname_and_ns_questions() -> None:
+    zone = dns.Zone()
+    cname = ask(zone, "geocoder.example.com", "CNAME")
+    assert [(QTYPE[r.rtype], str(r.rdata)) for r in cname.rr] == [
+        ("CNAME", "www.example.com.")
+    ]
+    ns = ask(zone, "example.net", "NS")
+    assert [(QTYPE[r.rtype], str(r.rdata)) for r in ns.rr] == [
+        ("NS", "ns.example.com.")
+    ]
+    assert RCODE[ns.header.rcode] == "NOERROR"
+
+
+def test_dns_refuses_a_record_type_it_does_not_know() -> None:
+    zone = dns.Zone([("note.example.com", "TXT", "hello")])
+    with pytest.raises(ValueError, match=r"^no record type TXT$"):
+        ask(zone, "note.example.com", "TXT")
