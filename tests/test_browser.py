@@ -421,3 +421,38 @@ def test_every_download_link_resolves(
         reply = context.request.get(href)
         assert reply.status == 200 and reply.body(), f"{name}: {href}"
     assert traffic.problems() == []
+
+
+def test_a_copy_of_the_site_reads_from_file_urls(browser: Browser, site: Path) -> None:
+    """Opened from disk (file://), pages keep their styles and scripts, and
+    search still finds chapter 1 (without excerpts, which file:// forbids)."""
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "request",
+        lambda r: (
+            urlsplit(r.url).scheme not in ("file", "data") and problems.append(r.url)
+        ),
+    )
+    try:
+        page.goto(site.as_uri() + "/chapter01.html", wait_until="load")
+        brand = (
+            "getComputedStyle(document.body).getPropertyValue('--color-brand-primary')"
+        )
+        assert page.evaluate(brand).strip()
+        assert page.locator("button.copybtn").count() > 0
+        title = page.locator("h1").first.inner_text().strip("#¶ \n")
+        word = max(title.replace("-", " ").split(), key=len)
+        page.goto(site.as_uri() + f"/search.html?q={word}", wait_until="load")
+        results = page.locator("#search-results ul.search li a")
+        results.first.wait_for(timeout=15_000)
+        hrefs = [
+            results.nth(i).get_attribute("href") or "" for i in range(results.count())
+        ]
+        assert any(h.split("#")[0].endswith("chapter01.html") for h in hrefs), hrefs
+        assert problems == []
+    finally:
+        context.close()
