@@ -15,6 +15,7 @@ exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +27,27 @@ from playground.services import Playground
 from playground.tls import StateError
 
 DEFAULTS = {"host": "127.0.0.1", "state": None, "port": 8080, "tls_port": 8443}
+
+
+def port_number(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
+port_number.__name__ = "port"  # argparse says: invalid port value: '70000'
+
+
+def say(line: str) -> None:
+    """Print *line* at once; if no one reads our output any more (piped into
+    ``head -1``, say), keep serving without it."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,13 +86,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             continue
         p.add_argument(
             "--port",
-            type=int,
+            type=port_number,
             default=default(DEFAULTS["port"]),
             help="HTTP port, 0 for any free one (default: 8080)",
         )
         p.add_argument(
             "--tls-port",
-            type=int,
+            type=port_number,
             default=default(DEFAULTS["tls_port"]),
             help="HTTPS port, 0 for any free one (default: 8443)",
         )
@@ -96,9 +118,9 @@ def serve(args: argparse.Namespace) -> int:
     with Playground(
         args.host, args.port, args.tls_port, args.state, quiet=not args.verbose
     ) as pg:
-        print(f"{pg.http_url}  geocoder over HTTP", flush=True)
+        say(f"{pg.http_url}  geocoder over HTTP")
         ca = f"CA certificate: {pg.ca_file}"
-        print(f"{pg.https_url}  geocoder over HTTPS ({ca})", flush=True)
+        say(f"{pg.https_url}  geocoder over HTTPS ({ca})")
         stop.wait()
     return 0
 

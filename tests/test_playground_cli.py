@@ -413,3 +413,54 @@ def test_run_with_a_command_that_does_not_exist(state: Path) -> None:
     assert result.returncode == 127
     problem = "cannot run no-such-command-anywhere: No such file or directory"
     assert result.stderr == f"playground run: {problem}\n"
+
+
+@pytest.mark.parametrize("value", ["70000", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(value: str) -> None:
+    result = subprocess.run(
+        playground_command("--port", value),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.endswith(f"argument --port: invalid port value: '{value}'\n")
+    assert "Traceback" not in result.stderr
+
+
+def test_keeps_serving_when_no_one_reads_its_output(state: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # free now; the playground takes it next
+    process = subprocess.Popen(
+        playground_command(
+            "--state", str(state), "--port", str(port), "--tls-port", "0"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=listing_env(),
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.close()  # like `python -m playground | head -0`
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert example_lat(f"http://127.0.0.1:{port}") == "41.521954"
+                break
+            except urllib.error.URLError:
+                assert process.poll() is None, "the playground stopped"
+                assert time.monotonic() < deadline, "the playground never answered"
+                time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+        assert process.stderr is not None
+        assert process.stderr.read() == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()
