@@ -317,10 +317,14 @@ def judge(report: dict[str, Any]) -> list[dict[str, Any]]:
     for name, page in pages.items():
         if Path(name).stem.startswith("chapter"):
             ratio = page["total"] / page["bytes"]["html"]
+            sent_html = page["html_transferred"] or 1
             limit = BUDGET["chapter_bytes_ratio"]
             verdicts.append({
                 "budget": f"{name}: total bytes / its HTML <= {limit}",
-                "value": f"{ratio:.2f} ({page['total']:,} / {page['bytes']['html']:,})",
+                "value": (
+                    f"{ratio:.2f} ({page['total']:,} / {page['bytes']['html']:,} B); "
+                    f"as sent: {page['transferred'] / sent_html:.2f}"
+                ),
                 "met": ratio <= BUDGET["chapter_bytes_ratio"],
             })  # fmt: skip
     foreign = sum(p["third_party"] for p in pages.values())
