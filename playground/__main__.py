@@ -23,9 +23,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from playground.services import Playground
-from playground.tls import StateError
-
 DEFAULTS = {"host": "127.0.0.1", "state": None, "port": 8080, "tls_port": 8443}
 
 
@@ -106,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from playground.services import Playground
+
     stop = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:
@@ -126,6 +125,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from playground.services import Playground
+
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not argv:
         print(
@@ -133,33 +134,53 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # Handle the signals from the start, so none can slip in between starting
+    # COMMAND and being ready to pass it on.
+    children: list[subprocess.Popen[bytes]] = []
+    received: list[int] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        # Ctrl-C reaches the child from the terminal by itself; a SIGTERM sent
+        # to us alone is passed on, so the child is not orphaned.
+        if not children:
+            received.append(signum)
+        elif signum == signal.SIGTERM:
+            children[0].send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
     with Playground(args.host, state_dir=args.state, quiet=not args.verbose) as pg:
+        if received:  # told to stop before COMMAND even started
+            return 128 + received[0]
         try:
-            child = subprocess.Popen(argv, env=pg.child_env())
+            children.append(subprocess.Popen(argv, env=pg.child_env()))
         except OSError as exc:
             problem = f"cannot run {argv[0]}: {exc.strerror}"
             print(f"playground run: {problem}", file=sys.stderr)
             return 127
-
-        def forward(signum: int, frame: Any) -> None:
-            # Ctrl-C reaches the child from the terminal by itself; a SIGTERM
-            # sent to us alone is passed on, so the child is not orphaned.
-            if signum == signal.SIGTERM:
-                child.send_signal(signum)
-
-        signal.signal(signal.SIGINT, forward)
-        signal.signal(signal.SIGTERM, forward)
-        status = child.wait()
+        if signal.SIGTERM in received:  # came while COMMAND was starting
+            children[0].send_signal(signal.SIGTERM)
+        status = children[0].wait()
     return 128 - status if status < 0 else status
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        return start(args)
+    except KeyboardInterrupt:  # Ctrl-C before the services were up
+        return 130 if args.command == "run" else 0
+
+
+def start(args: argparse.Namespace) -> int:
+    # The playground's modules are imported here and in serve() and run(),
+    # not at the top, so that a Ctrl-C while these (slowish) imports run is
+    # still a quiet exit.
+    from playground.tls import StateError
+
     what = "playground run" if args.command == "run" else "playground"
     try:
         return run(args) if args.command == "run" else serve(args)
-    except KeyboardInterrupt:  # Ctrl-C before the services were up
-        return 130
     except StateError as exc:
         problem = str(exc)
     except OSError as exc:

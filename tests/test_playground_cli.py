@@ -464,3 +464,46 @@ def test_keeps_serving_when_no_one_reads_its_output(state: Path) -> None:
             process.wait()
         if process.stderr:
             process.stderr.close()
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_a_signal_during_start_up_stops_run_before_the_command(
+    state: Path, delay: float
+) -> None:
+    marker = state.parent / "ran"
+    process = subprocess.Popen(
+        playground_command(
+            "--state", str(state), "run", "--", *python(f"open({str(marker)!r}, 'w')")
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=listing_env(),
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    # Killed outright before Python could take the signal, or stopped in order.
+    assert process.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM)
+    assert (out, err) == ("", "")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("delay", [0.4, 0.8])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_start_up_stops_serving_cleanly(
+    state: Path, signum: int, delay: float
+) -> None:
+    process = subprocess.Popen(
+        playground_command("--state", str(state), "--port", "0", "--tls-port", "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=listing_env(),
+    )
+    time.sleep(delay)  # importing or starting: probably not serving yet
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=30)
+    assert (process.returncode, err) == (0, "")
