@@ -303,11 +303,17 @@ class GeocoderHandler(BaseHTTPRequestHandler):
             self.reply_json(HTTPStatus.BAD_REQUEST, error, body)
             return
         places = self.server.gazetteer.search(q, limit) if q else []
-        self.reply_json(HTTPStatus.OK, [place_json(p, fmt, details) for p in places], body)
+        self.reply_json(
+            HTTPStatus.OK, [place_json(p, fmt, details) for p in places], body
+        )
 
     def status(self, query: str, body: bool) -> None:
         if dict(parse_qsl(query)).get("format") == "json":
-            status = {"status": 0, "message": "OK", "software_version": self.server_version}
+            status = {
+                "status": 0,
+                "message": "OK",
+                "software_version": self.server_version,
+            }
             self.reply_json(HTTPStatus.OK, status, body)
         else:
             self.reply(HTTPStatus.OK, b"OK", "text/plain", body)
@@ -319,11 +325,18 @@ class GeocoderHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.send_response(status)
                 self.send_header("Retry-After", "1")
-                self.finish_reply(f"{kind} {status.phrase}\n".encode(), "text/plain", body)
+                self.finish_reply(
+                    f"{kind} {status.phrase}\n".encode(), "text/plain", body
+                )
                 return
             self.reply(status, f"{kind} {status.phrase}\n".encode(), "text/html", body)
         elif kind == "badjson":
-            self.reply(HTTPStatus.OK, b"<html>Not JSON at all</html>\n", "application/json", body)
+            self.reply(
+                HTTPStatus.OK,
+                b"<html>Not JSON at all</html>\n",
+                "application/json",
+                body,
+            )
         elif kind == "wrongshape":
             self.reply_json(HTTPStatus.OK, {"results": "not a list of places"}, body)
         elif kind == "slow":

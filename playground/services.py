@@ -44,7 +44,9 @@ class Playground:
         slow_delay: float = 3.0,
         quiet: bool = True,
     ) -> None:
-        self.state_dir = state_dir or Path(os.environ.get("PLAYGROUND_STATE", DEFAULT_STATE))
+        self.state_dir = state_dir or Path(
+            os.environ.get("PLAYGROUND_STATE", DEFAULT_STATE)
+        )
         self.recorder = Recorder()
         self.gazetteer = places = gazetteer.load()
         context = tls.server_context(self.state_dir)

@@ -85,7 +85,9 @@ def _load(cert: Path, key: Path) -> trustme.CA:
     return trustme.CA.from_pem(cert_pem, key_pem)
 
 
-def server_context(state_dir: Path, names: tuple[str, ...] = SERVER_NAMES) -> ssl.SSLContext:
+def server_context(
+    state_dir: Path, names: tuple[str, ...] = SERVER_NAMES
+) -> ssl.SSLContext:
     """A server-side context with a certificate for *names*, signed by the CA.
 
     >>> import tempfile
