@@ -131,6 +131,7 @@ extensions += [
     "site_pages",  # erratum link and meta description per page
     "site_copybutton",  # prompts count only in console and Python sessions
     "site_speed",  # every script deferred: none blocks the first paint
+    "site_code",  # code blocks end at their last line (no doctest blank line)
 ]
 
 # The copy button copies what the reader types: in a console or Python
