@@ -2,10 +2,11 @@
 
 Most tests here need root and Linux network namespaces (as in CI); elsewhere
 they are skipped with the reason. They build one playground for the whole
-module, under their own namespace prefix (``powt-``) and state folder, so a
-reader's running playground (``pow-``) is left alone, and they always tear
-it down, checking that ``ip netns list`` and ``ip -o link`` are exactly as
-they were before.
+module, under their own namespace prefix (``powt<PID>-``) and state folder,
+so a reader's running playground (``pow-``) and other test runs are left
+alone, and they always tear it down, checking that ``ip netns list`` and
+``ip -o link`` are exactly as they were before (other runs' playgrounds,
+which may come and go meanwhile, aside).
 
 About the network guard: this process talks to the playground only through
 ``ip`` and ``python -m playground.net`` subprocesses, never through sockets
@@ -38,7 +39,7 @@ from playground.net.__main__ import main
 from playground.net.figure import dot
 
 ROOT = Path(__file__).resolve().parent.parent
-PREFIX = "powt-"
+PREFIX = f"powt{os.getpid()}-"
 COORDINATES = "41.521954, -84.306691"
 
 
@@ -75,7 +76,12 @@ def snapshot() -> tuple[str, str]:
     """The host namespace's namespaces and links, as ``ip`` lists them."""
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True)
-    return netns.stdout, links.stdout
+    ours_or_host = [
+        line
+        for line in netns.stdout.splitlines()
+        if not line.startswith("pow") or line.startswith(PREFIX)
+    ]
+    return "\n".join(ours_or_host), links.stdout
 
 
 class Net:
