@@ -5,6 +5,7 @@ serving whatever its clients do."""
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import select
 import socket
@@ -17,6 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from email.message import Message
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -24,9 +26,15 @@ import pytest
 from geopy.geocoders import Nominatim
 
 from playground.gazetteer import Place
-from playground.geocoder import MAX_LIMIT, GeocoderServer, QueryError, parse_search
+from playground.geocoder import (
+    MAX_LIMIT,
+    DeadlineReader,
+    GeocoderServer,
+    QueryError,
+    parse_search,
+)
 from playground.services import Playground
-from playground.wire import Recorder
+from playground.wire import Recorder, TeeReader
 
 EXAMPLE = "207 N. Defiance St, Archbold, OH"
 EXAMPLE_JSON = {
@@ -861,3 +869,69 @@ def test_a_client_that_vanishes_mid_reply_does_not_hurt(fast: Playground) -> Non
             s.sendall(b"GET /search?q=Springfield&limit=40 HTTP/1.1\r\nHost: x\r\n\r\n")
         # closed at once with a reset, before reading the reply
     healthy(fast)
+
+
+def test_a_client_that_keeps_sending_after_its_reply_is_cut_off(
+    fast: Playground,
+) -> None:
+    """The lingering close drains what a client still sends, but not forever."""
+    head = b"POST /search HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port(fast.http_url)), timeout=5) as s:
+        s.sendall(head)
+        assert s.recv(65536).startswith(b"HTTP/1.1 405 ")
+        start = time.monotonic()
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):
+            while time.monotonic() - start < 10:
+                s.sendall(b"x" * 1024)
+                time.sleep(0.05)
+        assert time.monotonic() - start < TIMEOUT + 2
+    healthy(fast)
+
+
+# -- the pieces, one by one -------------------------------------------------------
+
+
+def test_deadline_reader() -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        reader = DeadlineReader(left, timeout=2)
+        buffer = bytearray(10)
+        right.sendall(b"abc")
+        assert reader.readinto(buffer) == 3 and buffer[:3] == b"abc"  # no deadline
+        reader.deadline = time.monotonic() + 0.2
+        right.sendall(b"de")
+        assert reader.readinto(buffer) == 2
+        assert left.gettimeout() == 2  # restored after each read
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            reader.readinto(buffer)  # nothing comes: waits out the deadline only
+        assert time.monotonic() - start < 1
+        reader.deadline = time.monotonic() - 1
+        right.sendall(b"late")
+        with pytest.raises(TimeoutError, match="took too long"):
+            reader.readinto(buffer)  # even with bytes waiting
+
+
+def test_tee_reader_keeps_lines_up_to_its_limit() -> None:
+    tee = TeeReader(io.BytesIO(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody"), limit=20)
+    assert tee.readline() == b"GET / HTTP/1.1\r\n"
+    assert tee.readline(3) == b"Hos"
+    assert tee.readline() == b"t: x\r\n"
+    assert tee.readline() == b"\r\n"
+    assert tee.read() == b"body"  # bodies are not kept
+    assert bytes(tee.seen) == b"GET / HTTP/1.1\r\nHost"
+    tee.close()
+
+
+def test_a_talkative_server_logs_requests_and_dropped_connections(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with Playground(state_dir=tmp_path, client_timeout=TIMEOUT, quiet=False) as pg:
+        fetch(f"{pg.http_url}/status")
+        with socket.create_connection(("127.0.0.1", port(pg.https_url)), timeout=5):
+            pass  # connects, then leaves without a handshake
+        time.sleep(0.3)
+    err = capfd.readouterr().err
+    assert '"GET /status HTTP/1.1" 200' in err
+    assert "127.0.0.1 connection dropped: " in err
+    assert "Traceback" not in err

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+import playground.__main__ as playground_main
 from playground.__main__ import parse_args
+from playground.services import Playground
 from tests.conftest import ROOT, listing_env
 from tests.test_tls import has_ipv6_loopback
 
@@ -507,3 +509,77 @@ def test_a_signal_during_start_up_stops_serving_cleanly(
     process.send_signal(signum)
     _, err = process.communicate(timeout=30)
     assert (process.returncode, err) == (0, "")
+
+
+def test_sigint_to_run_alone_is_left_to_the_command(state: Path) -> None:
+    # At a terminal, Ctrl-C reaches the command directly; the playground
+    # itself waits for the command to finish rather than dying first.
+    process = subprocess.Popen(
+        playground_command(
+            "--state",
+            str(state),
+            "run",
+            "--",
+            *python("""
+                import time
+                print("ready", flush=True)
+                time.sleep(1)
+                print("done")
+            """),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=listing_env(),
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "ready\n"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert (process.returncode, out, err) == (0, "done\n", "")
+
+
+def test_run_on_an_address_not_on_this_machine(state: Path) -> None:
+    status, message = fails("--state", str(state), "--host", "192.0.2.1", "run", "true")
+    assert status == 1
+    assert message.startswith("playground run: cannot listen on 192.0.2.1: ")
+
+
+@pytest.mark.parametrize(("command", "expected"), [("run", 130), ("serve", 0)])
+def test_ctrl_c_before_the_services_are_up(
+    monkeypatch: pytest.MonkeyPatch, command: str, expected: int
+) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(playground_main, "start", interrupted)
+    assert (
+        playground_main.main([command, "true"] if command == "run" else [command])
+        == expected
+    )
+
+
+# -- the Playground class --------------------------------------------------------------
+
+
+def test_stop_without_start_returns(tmp_path: Path) -> None:
+    pg = Playground(state_dir=tmp_path)
+    started = time.monotonic()
+    pg.stop()
+    pg.stop()  # and twice is harmless
+    assert time.monotonic() - started < 2
+
+
+def test_a_taken_https_port_leaves_no_http_port_open(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        free = probe.getsockname()[1]
+    with (
+        socket.create_server(("127.0.0.1", 0)) as taken,
+        pytest.raises(OSError, match="in use"),
+    ):
+        Playground(
+            http_port=free, https_port=taken.getsockname()[1], state_dir=tmp_path
+        )
+    # The HTTP server was made, then closed again: its port is free.
+    socket.create_server(("127.0.0.1", free)).close()

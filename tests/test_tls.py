@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from playground import tls
 from playground.services import Playground
@@ -241,6 +243,29 @@ def test_a_missing_key_means_a_new_ca(state: Path) -> None:
         assert handshake(https_address(pg), "localhost", strict(pg.ca_file))
 
 
+def bare_certificate() -> tuple[bytes, bytes]:
+    """A self-signed certificate with no extensions at all, and its key (PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bare")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
 @pytest.mark.parametrize(
     ("damage", "problem"),
     [
@@ -248,6 +273,7 @@ def test_a_missing_key_means_a_new_ca(state: Path) -> None:
         ("garbage-key", "are not a PEM certificate and key"),
         ("other-key", "ca-key.pem does not match ca.pem"),
         ("leaf-as-ca", "ca.pem is not a CA certificate"),
+        ("no-constraints", "ca.pem is not a CA certificate"),
     ],
 )
 def test_a_damaged_ca_is_refused_with_advice(
@@ -261,6 +287,10 @@ def test_a_damaged_ca_is_refused_with_advice(
         (state / "ca-key.pem").write_text("")
     elif damage == "other-key":
         (state / "ca-key.pem").write_bytes(other.private_key_pem.bytes())
+    elif damage == "no-constraints":
+        cert, key = bare_certificate()
+        (state / "ca.pem").write_bytes(cert)
+        (state / "ca-key.pem").write_bytes(key)
     else:
         leaf = other.issue_cert("localhost")
         (state / "ca.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
