@@ -182,6 +182,28 @@ def host_commands(host: Host) -> list[str]:
     return lines
 
 
+#: Offloads turned off on every veth end, so that what tcpdump shows is what
+#: crossed the link: with them on, the kernel hands a veth "segments" of up to
+#: 64 KB (segmentation and receive coalescing offloads), and leaves checksums
+#: for hardware that a veth does not have, so a capture shows TCP segments
+#: larger than the link's MTU and checksums that look wrong.
+OFFLOADS = "tso off gso off gro off tx off"
+
+
+def offload_script(host: Host) -> str | None:
+    """Shell commands run inside *host*'s namespace that turn the offloads
+    off on each of its veth ends (None for a host with none)."""
+    ifaces = [
+        p.iface
+        for link in topology.LINKS
+        for p in (link.a, link.b)
+        if p.host == host.name
+    ]
+    if not ifaces:
+        return None
+    return " && ".join(f"ethtool -K {iface} {OFFLOADS}" for iface in ifaces)
+
+
 def router_script(host: Host) -> str:
     """Shell commands run inside a router's namespace: forwarding, then NAT."""
     script = "echo 1 > /proc/sys/net/ipv4/ip_forward"
@@ -353,7 +375,7 @@ class Network:
 
     def up(self) -> bool:
         """Build the network and start its services; False if it was up already."""
-        check_support(("ip", "nft"))
+        check_support(("ip", "nft", "ethtool"))
         if self.is_up():
             return False
         self.down()
@@ -396,6 +418,11 @@ class Network:
             )
             for h in HOSTS
             if h.forwarding
+        ]
+        commands += [
+            (["ip", "netns", "exec", self.ns(h.name), "sh", "-c", script], None)
+            for h in HOSTS
+            if (script := offload_script(h))
         ]
         run_all(commands)
         for h in HOSTS:
