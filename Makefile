@@ -58,8 +58,8 @@ bench: venv  ## measure build and test times, page weight, load times, Lighthous
 playground: venv  ## run the local geocoder (HTTP and HTTPS) until Ctrl-C
 	$(BIN)/python -m playground
 
-transcripts: venv  ## rerun every console session the book shows; rewrite book/transcripts/
-	$(BIN)/python -m tools.transcripts
+transcripts: venv  ## rerun every console session (book/sessions/); rewrite book/transcripts/
+	$(BIN)/python -m tools.sessions
 
 figures: venv  ## redraw book/figures/playground.dot from the network playground's topology
 	$(BIN)/python -m playground.net dot > book/figures/playground.dot.tmp
@@ -99,7 +99,7 @@ epub: $(TESTED)  ## run the tests (if anything changed), then build build/epub/p
 	$(EPUBCHECK) --failonwarnings build/epub/$(BOOK).epub
 
 check-editions: venv  ## test the built PDF and EPUB (after `make pdf epub`); absent or stale books fail
-	BOOK_EDITIONS_REQUIRED=1 $(PYTEST) tests/test_editions.py
+	BOOK_EDITIONS_REQUIRED=1 $(PYTEST) tests/editions
 
 cover: ## redraw the EPUB cover, book/_epub/cover.png, from book/_latex/cover.tex
 	@mkdir -p build/cover

@@ -132,12 +132,18 @@ extensions += [
     "site_copybutton",  # prompts count only in console and Python sessions
     "site_speed",  # every script deferred: none blocks the first paint
     "site_code",  # code blocks end at their last line (no doctest blank line)
+    "chapters",  # {chapters-toctree}: the contents list the registry's chapters
 ]
 
+# The chapters in the book, in order, from the registry (chapters.toml).
+from tools.chapters import in_book  # noqa: E402  (after sys.path is set)
+
+book_chapters = [chapter.slug for chapter in in_book()]
+
 # The copy button copies what the reader types: in a console or Python
-# session only the lines after a `$ `, `>>> ` or `... ` prompt (prompts
-# removed, output left out); line numbers never.
-copybutton_prompt_text = r"\$ |>>> |\.\.\.(?: |$)"
+# session only the lines after a `$ `, `# ` (a root shell), `>>> ` or `... `
+# prompt (prompts removed, output left out); line numbers never.
+copybutton_prompt_text = r"\$ |# |>>> |\.\.\.(?: |$)"
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
 copybutton_remove_prompts = True

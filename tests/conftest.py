@@ -1,13 +1,11 @@
 """Fixtures shared by the whole suite: the network guard, the playground,
-and a runner for listings as a reader runs them (a separate process)."""
+ports that are silent or closed, and the session tool's runner. Helpers that
+are not fixtures (running a listing, the guard module) are in tests/support/."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,16 +13,13 @@ from pathlib import Path
 import pytest
 
 from playground.services import Playground
+from tests.support.guard import netguard
+from tests.support.listings import listing_env, run_listing
+from tools.paths import LISTINGS, ROOT
+from tools.sessions.runner import Runner
 
-ROOT = Path(__file__).resolve().parent.parent
-GUARD = ROOT / "tests" / "netguard"
-LISTINGS = ROOT / "listings"
-
-# Guard this process too: the same module the child processes load.
-_spec = importlib.util.spec_from_file_location("netguard", GUARD / "sitecustomize.py")
-assert _spec and _spec.loader
-netguard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(netguard)
+# Re-exported for the tests that import them from here.
+__all__ = ["LISTINGS", "ROOT", "listing_env", "netguard", "run_listing"]
 
 # Deprecations in the project's own code are errors in child processes too
 # (pyproject.toml's filterwarnings cover this process only). A listing runs as
@@ -98,35 +93,22 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def listing_env(playground: Playground | None = None, **extra: str) -> dict[str, str]:
-    """The environment a listing runs in under test: guarded, UTF-8, and
-    trusting the playground's CA when a playground is given."""
-    env = playground.child_env() if playground else dict(os.environ)
-    for name in ("GEOCODER_URL", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
-        if playground is None:
-            env.pop(name, None)
-    env["PYTHONPATH"] = os.pathsep.join([str(GUARD), str(ROOT)])
-    env["PYTHONIOENCODING"] = "utf-8"
-    env["PYTHONUTF8"] = "1"
-    env.update(extra)
-    return env
+def _session_namespaces() -> list[str]:
+    """Namespaces and /etc/netns folders of this process's session network."""
+    from tools.sessions.network import net_prefix
+
+    found = []
+    for folder in (Path("/run/netns"), Path("/etc/netns")):
+        if folder.is_dir():
+            found += [str(folder / n) for n in os.listdir(folder)]
+    return [n for n in found if Path(n).name.startswith(net_prefix())]
 
 
-def run_listing(
-    name: str,
-    *args: str,
-    playground: Playground | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``listings/NAME`` (for example ``chapter01/search2.py``) as a reader
-    would, in a separate process, and return its exit status and output."""
-    return subprocess.run(
-        [sys.executable, str(LISTINGS / name), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env if env is not None else listing_env(playground),
-        timeout=timeout,
-        cwd=ROOT,
-    )
+@pytest.fixture(scope="session")
+def sessions_runner() -> Iterator[Runner]:
+    """The session tool's runner, one for the whole run: a playground on free
+    ports, and (from the first host session on) a network playground of its
+    own, which must be gone afterwards."""
+    with Runner() as runner:
+        yield runner
+    assert _session_namespaces() == [], "the sessions' network was left behind"

@@ -175,7 +175,7 @@ def kind_of(url: str) -> str:
 def measure_pages(site: Path, runs: int) -> dict[str, Any]:
     from playwright.sync_api import Route, sync_playwright
 
-    from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, SiteServer, pages
+    from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, SiteServer, pages
 
     results: dict[str, Any] = {}
     with SiteServer(site, gzip=True) as server, sync_playwright() as playwright:
@@ -254,7 +254,7 @@ def _sizes(request: Request) -> dict[str, Any]:
 
 
 def measure_lighthouse(site: Path, names: list[str]) -> dict[str, Any]:
-    from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, SiteServer
+    from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, SiteServer
 
     npx = shutil.which("npx")
     if npx is None:
@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report["pages"] = measure_pages(HTML, args.runs)
     report["runs"] = args.runs
-    from tests.sitebuild import pages
+    from tools.sitebuild import pages
 
     names = {
         "none": [],

@@ -37,8 +37,9 @@ import pytest
 from playground.net import build, topology
 from playground.net.__main__ import main
 from playground.net.figure import dot
+from tools import childenv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PREFIX = f"powt{os.getpid()}-"
 COORDINATES = "41.521954, -84.306691"
 
@@ -66,10 +67,7 @@ needs_netns = [
 
 def child_env() -> dict[str, str]:
     """This environment without the network guard on PYTHONPATH (see above)."""
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
+    return childenv.unguarded()
 
 
 def snapshot() -> tuple[str, str]:

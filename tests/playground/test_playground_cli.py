@@ -24,7 +24,7 @@ import playground.__main__ as playground_main
 from playground.__main__ import parse_args
 from playground.services import Playground
 from tests.conftest import ROOT, listing_env
-from tests.test_tls import has_ipv6_loopback
+from tests.playground.test_tls import has_ipv6_loopback
 
 EXAMPLE_QUERY = "/search?q=207+N.+Defiance+St,+Archbold,+OH&format=json"
 

@@ -1,6 +1,6 @@
 """The network playground's failure paths and edge cases, without root.
 
-tests/test_net.py builds the real twelve-host network (root, namespaces) and
+tests/playground/test_net.py builds the real twelve-host network (root, namespaces) and
 checks what a reader sees there. These tests reach what that run cannot: the
 one-line errors for a missing tool, a failed command, a service that dies or
 never gets ready, a process that ignores SIGTERM; the banner services' limits;
@@ -514,7 +514,7 @@ def test_dns_refuses_a_record_type_it_does_not_know() -> None:
         ask(zone, "note.example.com", "TXT")
 
 
-# -- what tests/test_net.py sees as root, here without it ------------------------
+# -- what tests/playground/test_net.py sees as root, here without it ----------
 # A machine without root or namespaces skips test_net.py's playground; these
 # keep the same code under test there, with the system calls replaced.
 

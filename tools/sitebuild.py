@@ -1,4 +1,5 @@
-"""The HTML site under test, built once per test run, and a local server for it.
+"""The HTML site, built once per test run, and a local server for it (for
+the site's tests and for ``make bench``).
 
 ``built_site()`` builds the book with the project's conf.py into a temporary
 directory (so the tests always check the sources as they are now, never a
@@ -28,7 +29,9 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import childenv
+from tools.paths import ROOT
+
 PREFIX = "/book/"  # the path part of conf.py's html_baseurl on GitHub Pages
 BASEURL = "https://python-on-the-wire.github.io/book/"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,11 +70,9 @@ def built_site() -> Path:
     given = os.environ.get("BOOK_HTML")
     if given:
         return Path(given).resolve()
-    from tests.conftest import listing_env  # the guarded environment
-
     work = Path(tempfile.mkdtemp(prefix="book-site-"))
     atexit.register(shutil.rmtree, work, ignore_errors=True)
-    env = listing_env(BOOK_BASEURL=BASEURL)
+    env = childenv.guarded(BOOK_BASEURL=BASEURL)  # the build cannot fetch either
     env.pop("READTHEDOCS_CANONICAL_URL", None)
     done = subprocess.run(
         build_command(work / "html", work / "doctrees"),

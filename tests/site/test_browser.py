@@ -1,6 +1,6 @@
 """The HTML site in a real browser: Debian's Chromium driven by Playwright.
 
-The site is built fresh (tests/sitebuild.py) and served on 127.0.0.1 under
+The site is built fresh (tools/sitebuild.py) and served on 127.0.0.1 under
 /book/, as GitHub Pages serves it. Chromium runs headless with its background
 networking switched off, every request it makes is checked, and any request
 for another host is refused and fails the test.
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, ROOT, SiteServer, built_site, pages
+from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, ROOT, SiteServer, built_site, pages
 
 pytestmark = pytest.mark.browser
 

@@ -27,8 +27,9 @@ from types import SimpleNamespace
 import pytest
 from sphinx.directives.code import LiteralIncludeReader
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
+from tools import booklint
+from tools.paths import BOOK, ROOT
+
 PDF = ROOT / "build" / "pdf" / "python-on-the-wire.pdf"
 LATEX_LOG = ROOT / "build" / "latex" / "trim" / "python-on-the-wire.log"
 EPUB = ROOT / "build" / "epub" / "python-on-the-wire.epub"
@@ -36,7 +37,7 @@ EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
 REQUIRED = os.environ.get("BOOK_EDITIONS_REQUIRED") == "1"
 
 # What a book is built from: newer than the book means the book is stale.
-INPUTS = [BOOK, ROOT / "listings", ROOT / "conf.py"]
+INPUTS = [BOOK, ROOT / "listings", ROOT / "conf.py", ROOT / "chapters.toml"]
 
 # Largest overfull box tolerated in the LaTeX log, in points: a line may
 # stick out into the margin by this much, or a page run this much long (a
@@ -94,27 +95,16 @@ def _squash(text: str) -> str:
 
 # -- What the book promises to print -------------------------------------------
 
-_FENCE = re.compile(r"^(`{3,}|~{3,})\{(?P<name>[a-z-]+)\}\s*(?P<arg>.*)$")
-_OPTION = re.compile(r"^:(?P<key>[a-z-]+):\s*(?P<value>.*)$")
-
 
 def _directives(name: str) -> list[tuple[Path, str, dict[str, str | bool]]]:
-    """Every ```{name} argument block in the chapters, with its options."""
-    found = []
-    for page in sorted(BOOK.glob("*.md")):
-        lines = page.read_text(encoding="utf-8").splitlines()
-        for number, line in enumerate(lines):
-            fence = _FENCE.match(line)
-            if not fence or fence["name"] != name:
-                continue
-            options: dict[str, str | bool] = {}
-            for option_line in lines[number + 1 :]:
-                option = _OPTION.match(option_line)
-                if not option:
-                    break
-                options[option["key"]] = option["value"].strip() or True
-            found.append((page, fence["arg"].strip(), options))
-    return found
+    """Every ```{name} argument block in the chapters, with its options (a
+    flag without a value is True), as tools/booklint.py reads them."""
+    return [
+        (block.file, block.argument.strip(), {k: v or True for k, v in block.options})
+        for page in sorted(BOOK.glob("*.md"))
+        for block in booklint.blocks(page)
+        if block.directive == name
+    ]
 
 
 @cache

@@ -1,5 +1,5 @@
 """The built HTML site, read as files: what every page carries, what every link
-points at, and that nothing comes from another host. (tests/test_browser.py
+points at, and that nothing comes from another host. (tests/site/test_browser.py
 checks the same site in a browser.)"""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from tests.sitebuild import BASEURL, PREFIX, ROOT, built_site, pages
+from tools.sitebuild import BASEURL, PREFIX, ROOT, built_site, pages
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import site_listings  # the extension that writes the zips

@@ -62,7 +62,7 @@ def connect_ex(self: socket.socket, address: Any) -> int:
 
 def sendto(self: socket.socket, data: Any, *args: Any) -> int:
     _check(self, args[-1])
-    return _sendto(self, data, *args)  # type: ignore[arg-type]
+    return _sendto(self, data, *args)
 
 
 def _check_name(host: Any) -> None:
@@ -92,8 +92,8 @@ def gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
 
 
 def install() -> None:
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[assignment,method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[assignment,method-assign]
     socket.socket.sendto = sendto  # type: ignore[assignment,method-assign]
     socket.getaddrinfo = getaddrinfo
     socket.gethostbyname = gethostbyname

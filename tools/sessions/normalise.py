@@ -1,0 +1,148 @@
+"""What varies from run to run in a session's output, made fixed: named rules.
+
+Two rules apply to every session, because the tool itself causes what they
+undo: ``line-ends`` (CR LF becomes a plain line end, as a terminal shows
+it) and ``ports`` (the playground runs on free ports; the reader's
+``python -m playground`` uses 8080 and 8443). Every other rule applies only
+to the sessions that name it (``normalise = ["http-date"]`` in the
+session's entry), so that a rule one session needs can never hide a change
+in another. A chapter's session file may define rules of its own, a regular
+expression and its replacement (``[rules.NAME]``, see
+:mod:`tools.sessions.manifest`); the built-in ones are below, applied in
+this order:
+
+``line-ends``
+    CR LF becomes LF.
+``whoami-port``
+    A line made of an IPv4 address, a space and a port, which is what
+    ``/_playground/whoami`` answers, shows the next client port instead of
+    its port: 50001, 50002, ... (after the client ports already known), one
+    per such line, so that two clients that happen to get the same port
+    still make the same transcript. (Before ``ports``.)
+``ports``
+    Each real port (the playground's, and the client ports it saw) becomes
+    the port the reader would see (8080 for HTTP, 8443 for HTTPS, 50001,
+    50002, ... for clients), wherever it stands as a number of its own (not
+    inside a longer number, a decimal or a word).
+``tracepath-rtt``
+    A round-trip time as ``tracepath`` prints it (digits, a point, three
+    digits and ``ms``) becomes ``0.100ms``, right-aligned where the time and
+    the spaces before it ended, so the columns stay where ``tracepath`` put
+    them.
+``http-date``
+    The value of a ``Date:`` header becomes ``Thu, 01 Jan 2026 12:00:00 GMT``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+#: The ports the reader's ``python -m playground`` listens on.
+DISPLAY_HTTP_PORT = 8080
+DISPLAY_HTTPS_PORT = 8443
+#: Client ports the playground saw are shown as 50001, 50002, ... in order.
+DISPLAY_CLIENT_PORT = 50001
+#: What every ``Date:`` header shows.
+DISPLAY_DATE = "Thu, 01 Jan 2026 12:00:00 GMT"
+#: What every round-trip time that ``tracepath`` prints shows.
+DISPLAY_RTT = "0.100ms"
+
+_DATE_HEADER = re.compile(r"^(date:[ \t]*)\S.*$", re.IGNORECASE | re.MULTILINE)
+# What /_playground/whoami answers: an IPv4 address and a port, alone on a line.
+_WHOAMI_LINE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3} (\d{1,5})$", re.MULTILINE)
+# A round-trip time as tracepath prints it (``%3ld.%03ldms``), with the spaces
+# before it, so that the replacement can keep the column where it was.
+_RTT = re.compile(r" *(?<![\w.])\d+\.\d{3}ms(?!\w)")
+
+Rule = Callable[[str, Mapping[int, int]], str]
+
+
+def line_ends(text: str, ports: Mapping[int, int]) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def whoami_port(text: str, ports: Mapping[int, int]) -> str:
+    clients = [shown for shown in ports.values() if shown >= DISPLAY_CLIENT_PORT]
+    numbers = itertools.count(max(clients, default=DISPLAY_CLIENT_PORT - 1) + 1)
+    return _WHOAMI_LINE.sub(
+        lambda m: m[0][: m.start(1) - m.start(0)] + str(next(numbers)), text
+    )
+
+
+def real_ports(text: str, ports: Mapping[int, int]) -> str:
+    for real, shown in ports.items():
+        text = re.sub(rf"(?<![\w.-]){real}(?![\w.])", str(shown), text)
+    return text
+
+
+def tracepath_rtt(text: str, ports: Mapping[int, int]) -> str:
+    return _RTT.sub(lambda m: DISPLAY_RTT.rjust(len(m[0])), text)
+
+
+def http_date(text: str, ports: Mapping[int, int]) -> str:
+    return _DATE_HEADER.sub(lambda m: m.group(1) + DISPLAY_DATE, text)
+
+
+#: The built-in rules, in the order they apply.
+RULES: dict[str, Rule] = {
+    "line-ends": line_ends,
+    "whoami-port": whoami_port,
+    "ports": real_ports,
+    "tracepath-rtt": tracepath_rtt,
+    "http-date": http_date,
+}
+#: The rules every session gets.
+ALWAYS = ("line-ends", "ports")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A rule a chapter's session file defines: every match of *pattern*
+    (a Python regular expression, multi-line mode) becomes *replacement*
+    (``\\1`` and ``\\g<name>`` name groups)."""
+
+    name: str
+    pattern: str
+    replacement: str
+
+    def __call__(self, text: str, ports: Mapping[int, int]) -> str:
+        return re.sub(self.pattern, self.replacement, text, flags=re.MULTILINE)
+
+
+def normalise(
+    text: str,
+    ports: Mapping[int, int],
+    rules: Iterable[str] = (),
+    defined: Mapping[str, Pattern] | None = None,
+) -> str:
+    """*text* with the rules :data:`ALWAYS` and *rules* applied: the built-in
+    ones in the order of :data:`RULES`, then those *defined* by the session
+    file, in the order *rules* names them.
+
+    >>> head = 'Host: 127.0.0.1:41234\\r\\nDate: Tue, 24 Nov 2026 07:01:02 GMT\\r\\n'
+    >>> normalise(head, {41234: 8443}, ["http-date"])
+    'Host: 127.0.0.1:8443\\nDate: Thu, 01 Jan 2026 12:00:00 GMT\\n'
+    >>> normalise(head, {41234: 8443})
+    'Host: 127.0.0.1:8443\\nDate: Tue, 24 Nov 2026 07:01:02 GMT\\n'
+    >>> normalise('lat 41.41234, id 412345, port 41234', {41234: 8443})
+    'lat 41.41234, id 412345, port 8443'
+    >>> normalise('198.51.100.2 38442\\n198.51.100.6 38454\\n', {}, ["whoami-port"])
+    '198.51.100.2 50001\\n198.51.100.6 50002\\n'
+    >>> rtts = ' 1:  192.168.1.1     12.035ms\\n 2:  198.51.100.5     0.113ms'
+    >>> normalise(rtts, {}, ["tracepath-rtt"])
+    ' 1:  192.168.1.1      0.100ms\\n 2:  198.51.100.5     0.100ms'
+    >>> pid = Pattern("pid", r"pid \\d+", "pid 4242")
+    >>> normalise('started, pid 31337\\n', {}, ["pid"], {"pid": pid})
+    'started, pid 4242\\n'
+    """
+    chosen = set(ALWAYS) | set(rules)
+    for name, rule in RULES.items():
+        if name in chosen:
+            text = rule(text, ports)
+    for name in rules:
+        if name not in RULES:
+            text = (defined or {})[name](text, ports)
+    return text

@@ -1,0 +1,269 @@
+"""Running sessions: a playground on free ports, a scratch checkout per
+session, and (for sessions with a ``host``) a network playground of the
+run's own.
+
+Each session runs at the root of a scratch "checkout" holding a copy of
+``listings/CHAPTER``, so its commands are written as the reader types them
+at the repository's root (``python3 listings/chapter01/search1.py``) and a
+listing that writes a file leaves the real checkout clean. ``python3`` (or
+``python``) at the start of a command runs this project's Python. The
+environment is :func:`tools.childenv.fixed`, with ``GEOCODER_URL`` and the
+playground's certificate authority for ``services = "geocoder"``, and the
+changes of :func:`tools.childenv.on_network` for host sessions.
+
+The reader's set-up these transcripts show: ``python -m playground`` in
+another terminal (the geocoder on http://127.0.0.1:8080 and
+https://127.0.0.1:8443), ``GEOCODER_URL=https://127.0.0.1:8443`` and the
+playground's authority trusted, as ``python -m playground run -- COMMAND``
+sets up. Here the playground runs on free ports instead, and the ports are
+translated both ways: commands are written with 8080 and 8443 and run with
+the real ones (:meth:`Runner.real_argv`), and the output shows the
+reader's ports again (the ``ports`` rule of :mod:`tools.sessions.normalise`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from playground.net import build as net_build
+from playground.services import Playground
+from tools import childenv, paths
+from tools.sessions import network
+from tools.sessions.manifest import Session
+from tools.sessions.normalise import (
+    DISPLAY_CLIENT_PORT,
+    DISPLAY_HTTP_PORT,
+    DISPLAY_HTTPS_PORT,
+    normalise,
+)
+
+# A loopback URL authority with one of the reader's ports, in a command line.
+_DISPLAY_AUTHORITY = re.compile(
+    rf"((?:localhost|127\.0\.0\.1|\[::1\]):)({DISPLAY_HTTP_PORT}|{DISPLAY_HTTPS_PORT})(?!\d)"
+)
+
+
+@dataclass
+class Result:
+    """What running one session produced."""
+
+    session: Session
+    transcript: str = ""
+    wire: str | None = None
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    skipped: str = ""  # why the session could not run here (files untouched)
+
+    def outputs(self) -> dict[Path, str]:
+        """The text each of the session's files should hold."""
+        out = {self.session.path: self.transcript}
+        if self.session.wire_path is not None:
+            out[self.session.wire_path] = self.wire or ""
+        return out
+
+
+def indent(text: str) -> str:
+    return "".join(f"    {line}\n" for line in text.splitlines()) or "    (nothing)\n"
+
+
+class Runner:
+    """Runs sessions against one playground, started here on free ports,
+    with its own certificate authority in a scratch folder; and, for the
+    sessions with a ``host``, on a network playground of its own, brought up
+    when the first of them runs and taken down on exit."""
+
+    def __init__(self) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="transcripts-")
+        self.scratch = Path(self._scratch.name)
+        self.playground = Playground(
+            state_dir=self.scratch / "playground", client_timeout=10.0
+        )
+        self.network: net_build.Network | None = None
+        self._network_problem = ""
+        self._network_support: str | None = None
+
+    def __enter__(self) -> Runner:
+        self.playground.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self.network is not None:
+                self.network.down()
+        finally:
+            self.playground.stop()
+            self._scratch.cleanup()
+
+    # -- the network playground ------------------------------------------
+
+    def unavailable(self, session: Session) -> str:
+        """Why *session* cannot run on this machine ("" when it can)."""
+        if not session.on_network:
+            return ""
+        if self._network_support is None:
+            self._network_support = network.support()
+        if self._network_support:
+            return self._network_support
+        path = self._network_env()["PATH"]
+        for command in session.commands:
+            program = (shlex.split(command) or [""])[0]
+            if shutil.which(program, path=path) is None:
+                return f"{program} is not installed (make system-deps installs it)"
+        return ""
+
+    def _network_env(self) -> dict[str, str]:
+        return childenv.on_network(network.net_prefix(), self.scratch / "net")
+
+    def _network_ready(self, session: Session) -> str:
+        """Bring the network up (once) and flush the session's hosts' route
+        caches, as on a fresh network, so that a path MTU learnt by an earlier
+        session changes nothing; a problem to report, or ""."""
+        if self.network is None:
+            self.network = net_build.Network(network.net_prefix(), self.scratch / "net")
+            try:
+                network.clear_abandoned_networks()
+                self.network.up()
+            except net_build.NetError as exc:
+                self._network_problem = f"the network playground did not come up: {exc}"
+        if self._network_problem:
+            return self._network_problem
+        try:
+            for host in sorted(set(session.hosts)):
+                ns = self.network.ns(host)
+                net_build.run(["ip", "-n", ns, "route", "flush", "cache"])
+        except net_build.NetError as exc:
+            return str(exc)
+        return ""
+
+    # -- one session -------------------------------------------------------
+
+    def server_ports(self) -> dict[int, int]:
+        http, https = (int(s.server_address[1]) for s in self.playground.servers)
+        return {http: DISPLAY_HTTP_PORT, https: DISPLAY_HTTPS_PORT}
+
+    def real_argv(self, command: str) -> list[str]:
+        """The command line to run for what the reader types."""
+        real = {shown: str(port) for port, shown in self.server_ports().items()}
+        argv = [
+            _DISPLAY_AUTHORITY.sub(lambda m: m.group(1) + real[int(m.group(2))], arg)
+            for arg in shlex.split(command)
+        ]
+        if argv and argv[0] in ("python", "python3"):
+            argv[0] = sys.executable
+        return argv
+
+    def checkout(self, session: Session) -> Path:
+        """A scratch folder standing for the repository's root: the chapter's
+        listings in ``listings/CHAPTER``, and an empty ``home``."""
+        work = Path(tempfile.mkdtemp(prefix=f"{session.id}-", dir=self.scratch))
+        source = paths.LISTINGS / session.chapter
+        if source.is_dir():
+            shutil.copytree(
+                source,
+                work / "listings" / session.chapter,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
+        (work / "home").mkdir()
+        return work
+
+    def run(self, session: Session) -> Result:
+        result = Result(session)
+        result.skipped = self.unavailable(session)
+        if result.skipped:
+            return result
+        started = time.monotonic()
+        work = self.checkout(session)
+        log = work / "netguard.txt"
+        extra = dict(session.env)
+        if session.services == "geocoder":
+            extra["GEOCODER_URL"] = self.playground.https_url
+            if session.trust_ca:
+                extra["SSL_CERT_FILE"] = extra["REQUESTS_CA_BUNDLE"] = str(
+                    self.playground.ca_file
+                )
+        env = childenv.fixed(work / "home", log, extra)
+        if session.on_network:
+            env.update(self._network_env())
+            problem = self._network_ready(session)
+            if problem:
+                result.problems.append(problem)
+                return result
+        self.playground.recorder.clear()
+        pieces: list[str] = []
+        for command, expected in zip(session.prompts(), session.statuses, strict=True):
+            argv = self.real_argv(command)
+            output, status = self._command(argv, work, env, session.timeout)
+            if output and not output.endswith("\n"):
+                output += "\n"  # the next prompt starts on a line of its own
+            pieces.append(f"{session.prompt} {command}\n{output}")
+            if status != expected:
+                result.problems.append(
+                    f"`{command}` exited with status {status},"
+                    f" the session file expects {expected};"
+                    f" it printed:\n{indent(output)}"
+                )
+        exchanges = self.playground.recorder.exchanges()
+        # The loopback playground's ports mean nothing on the network one.
+        ports = {} if session.on_network else self.server_ports()
+        for number, exchange in enumerate(exchanges):
+            ports.setdefault(exchange.port, DISPLAY_CLIENT_PORT + number)
+        rules, defined = session.normalise, session.rules()
+        result.transcript = normalise("".join(pieces), ports, rules, defined)
+        if session.wire:
+            heads = [
+                normalise(e.text(), ports, rules, defined).rstrip("\n") + "\n"
+                for e in exchanges
+            ]
+            result.wire = "\n".join(heads)
+            if not exchanges:
+                result.problems.append(
+                    "wire = true, but the playground received no request"
+                )
+        if log.exists() and log.read_text(encoding="utf-8").strip():
+            result.problems.append(
+                "tried to reach beyond loopback:\n"
+                + indent(log.read_text(encoding="utf-8"))
+            )
+        for text in result.outputs().values():
+            for path in (str(self.scratch), str(paths.ROOT)):
+                if path in text:
+                    result.problems.append(
+                        f"the output contains the path {path},"
+                        " which differs on every machine"
+                    )
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _command(
+        self, argv: list[str], cwd: Path, env: dict[str, str], timeout: float
+    ) -> tuple[str, int | str]:
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            partial = (exc.output or b"").decode("utf-8", "replace")
+            return partial, f"none (still running after {timeout:g} s)"
+        except OSError as exc:
+            return f"cannot run: {exc.strerror}\n", "none"
+        return done.stdout.decode("utf-8", "replace"), done.returncode
