@@ -1,0 +1,86 @@
+"""A UDP server that tells each client the address its datagram came from.
+
+Every datagram gets one reply: the request's first word (a tag the client
+can match), the datagram's size, and the address and port it arrived from,
+as this machine sees them. Run it, then send it something with
+whoami_client.py; Ctrl-C stops it.
+"""
+
+import argparse
+import random
+import socket
+import sys
+
+MAX_DATAGRAM = 65535  # no UDP datagram can be larger than this
+
+
+def open_server(host: str, port: int) -> socket.socket:
+    """Return a UDP socket bound to *host* and *port* (0: any free port)."""
+    family, kind, proto, _name, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def reply_to(request: bytes, sender: tuple[str, int]) -> bytes:
+    """The answer to *request* from *sender*: its tag, size and origin."""
+    tag = request.split(maxsplit=1)[0][:32] if request.strip() else b"-"
+    host, port = sender[0], sender[1]
+    return b"%s %d bytes from %s port %d" % (tag, len(request), host.encode(), port)
+
+
+def serve(sock: socket.socket, loss: float, chance: random.Random) -> int:
+    """Answer datagrams until Ctrl-C; return how many arrived."""
+    received = 0
+    try:
+        while True:
+            request, sender = sock.recvfrom(MAX_DATAGRAM)
+            received += 1
+            seen = f"{len(request)} bytes from {sender[0]} port {sender[1]}"
+            if chance.random() < loss:
+                print(f"dropped {seen}", flush=True)
+                continue
+            print(f"{seen}: {request[:40]!r}", flush=True)
+            try:
+                sock.sendto(reply_to(request, sender), sender)
+            except OSError as error:  # the sender's network may be gone by now
+                print(f"cannot answer {seen}: {error.strerror}", flush=True)
+    except KeyboardInterrupt:
+        return received
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=4242, help="0: any free port")
+    parser.add_argument(
+        "--loss", type=float, default=0.0, help="share of requests to ignore (0-1)"
+    )
+    parser.add_argument("--seed", type=int, help="make the ignored ones repeatable")
+    args = parser.parse_args()
+    if not 0 <= args.port <= 65535 or not 0 <= args.loss <= 1:
+        parser.error("--port must be 0-65535 and --loss 0-1")
+    where = f"{args.host} port {args.port}"
+    try:
+        sock = open_server(args.host, args.port)
+    except socket.gaierror as error:
+        sys.exit(f"whoami_server: cannot resolve {args.host}: {error.strerror}")
+    except OSError as error:
+        sys.exit(f"whoami_server: cannot listen on {where}: {error.strerror}")
+    with sock:
+        host, port = sock.getsockname()[:2]
+        print(f"listening on {host} port {port} (UDP)", flush=True)
+        received = serve(sock, args.loss, random.Random(args.seed))
+    print(f"stopped (datagrams received: {received})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Chapter 2, UDP: its listings' behaviour, values checked."""
