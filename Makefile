@@ -61,9 +61,10 @@ playground: venv  ## run the local geocoder (HTTP and HTTPS) until Ctrl-C
 transcripts: venv  ## rerun every console session (book/sessions/); rewrite book/transcripts/
 	$(BIN)/python -m tools.sessions
 
-figures: venv  ## redraw book/figures/playground.dot from the network playground's topology
+figures: venv  ## redraw book/figures: playground.dot from the topology, every NAME.dot into NAME.svg and NAME.pdf (needs dot)
 	$(BIN)/python -m playground.net dot > book/figures/playground.dot.tmp
 	mv book/figures/playground.dot.tmp book/figures/playground.dot
+	$(BIN)/python -m tools.figures
 
 clean:  ## remove build output and the virtual environment
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -38,7 +38,6 @@ nitpicky = True
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinx.ext.graphviz",
     "sphinx_autodoc_typehints",
     "sphinx_copybutton",
     # Accepts pytest-doctestplus's directives in the chapters.
@@ -75,9 +74,11 @@ nitpick_ignore_regex = [
     ),
 ]
 
-# -- Graphviz (figures are drawn from sources in book/figures) -----------------
-
-graphviz_output_format = "svg"
+# -- Figures -------------------------------------------------------------------
+# Drawn from Graphviz sources in book/figures by `make figures` (tools/figures.py)
+# and committed: NAME.svg for the site and the EPUB, NAME.pdf for print. A
+# chapter shows one with ```{figure} figures/NAME.*```, and each builder picks
+# the format it supports, so no build needs Graphviz.
 
 # -- HTML output ---------------------------------------------------------------
 

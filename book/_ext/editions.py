@@ -13,16 +13,13 @@ builder knows nothing of either, so this extension tells LaTeX:
 For the EPUB builder it adds the files of ``book_epub_static`` (the cover
 image, a style sheet that wraps long code lines) to the static files, so that
 ``epub_cover`` can name ``_static/cover.png`` without the HTML site having to
-carry it; and it removes the DOCTYPE that Graphviz
-writes into its SVG figures, because EPUB 3 forbids the external entities
-that DOCTYPE declares (epubcheck: HTM-003); and it shows each SVG figure with
-``<img alt=...>`` rather than the ``<object>`` the HTML builder writes, which
-more e-readers display.
+carry it. (The SVG figures need nothing here: tools/figures.py draws them
+without the DOCTYPE that EPUB 3 forbids, and every builder shows them with
+``<img alt=...>``.)
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -111,45 +108,10 @@ def add_epub_static(app: Sphinx) -> None:
     builder.build_content = build_content
 
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>\s*")
-_SVG_OBJECT = re.compile(
-    r'<object data="(?P<src>[^"]+\.svg)" type="image/svg\+xml" class="(?P<cls>[^"]*)">'
-    r'\s*<p class="warning">(?P<alt>[^<]*)</p>\s*</object>'
-)
-
-
-def _svg_as_img(match: re.Match[str]) -> str:
-    alt = match["alt"].replace('"', "&quot;")
-    return f'<img src="{match["src"]}" alt="{alt}" class="{match["cls"]}" />'
-
-
-def finish_epub_figures(app: Sphinx) -> list[tuple[str, dict[str, Any], str]]:
-    """Make the EPUB's SVG figures valid EPUB 3 and show them with ``<img>``.
-
-    Runs on ``html-collect-pages``, which the EPUB builder emits after every
-    page (and so every Graphviz figure) is written and before it zips the book.
-    """
-    if app.builder.name != "epub":
-        return []
-    outdir = Path(app.builder.outdir)
-    for svg in (outdir / app.builder.imagedir).glob("*.svg"):
-        data = svg.read_bytes()
-        cleaned = _DOCTYPE.sub(b"", data, count=1)
-        if cleaned != data:
-            svg.write_bytes(cleaned)
-    for page in outdir.glob("*.xhtml"):
-        text = page.read_text(encoding="utf-8")
-        changed = _SVG_OBJECT.sub(_svg_as_img, text)
-        if changed != text:
-            page.write_text(changed, encoding="utf-8")
-    return []
-
-
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("book_unnumbered_docs", [], "env", types=[list, tuple, set])
     app.add_config_value("book_appendix_caption", "", "env", types=[str])
     app.add_config_value("book_epub_static", "", "env", types=[str])
     app.connect("doctree-resolved", mark_print_structure)
     app.connect("builder-inited", add_epub_static)
-    app.connect("html-collect-pages", finish_epub_figures)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

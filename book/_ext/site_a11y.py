@@ -13,15 +13,17 @@ Two more are fixed in the page the theme renders (furo 2025.12.19, pinned):
 
 * furo's two sidebars are both ``<aside>`` landmarks; each gets its own
   ``aria-label`` so that assistive technology can tell them apart;
-* a Graphviz figure in SVG is an ``<object>`` whose alt text sits inside it as
-  fallback content; the object gets ``role="img"`` and that text as its
-  ``aria-label``.
+* furo's two sidebar checkboxes and its "Back to top" button sit outside
+  every landmark, hidden by its style sheet (the button shown by it when the
+  reader scrolls up). Where that style sheet cannot load, as for the 404
+  page read from a copy of the site (its links are absolute, for any depth
+  on the host), they showed, outside any landmark (axe: ``region``). They get
+  the ``hidden`` attribute: the browser's own ``display: none``, which furo's
+  rules still override where they apply.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 from docutils import nodes
@@ -61,27 +63,23 @@ LANDMARKS = {
         '<aside class="sidebar-drawer" aria-label="Book navigation">'
     ),
     '<aside class="toc-drawer': '<aside aria-label="On this page" class="toc-drawer',
+    '<input type="checkbox" class="sidebar-toggle" name="__navigation"': (
+        '<input type="checkbox" hidden class="sidebar-toggle" name="__navigation"'
+    ),
+    '<input type="checkbox" class="sidebar-toggle" name="__toc"': (
+        '<input type="checkbox" hidden class="sidebar-toggle" name="__toc"'
+    ),
+    '<a href="#" class="back-to-top muted-link">': (
+        '<a href="#" class="back-to-top muted-link" hidden>'
+    ),
 }
-SVG_OBJECT = re.compile(
-    r'<object (data="[^"]*" type="image/svg\+xml" class="[^"]*")>\s*'
-    r'<p class="warning">(.*?)</p>\s*</object>',
-    re.DOTALL,
-)
-
-
-def _label_object(match: re.Match[str]) -> str:
-    label = html.escape(" ".join(html.unescape(match[2]).split()), quote=True)
-    return (
-        f'<object {match[1]} role="img" aria-label="{label}">'
-        f'<p class="warning">{match[2]}</p></object>'
-    )
 
 
 def label_landmarks(page: str) -> str:
-    """The rendered page with its landmarks and SVG figures labelled."""
+    """The rendered page with its landmarks labelled, and nothing outside them."""
     for before, after in LANDMARKS.items():
         page = page.replace(before, after, 1)
-    return SVG_OBJECT.sub(_label_object, page)
+    return page
 
 
 def _install(app: Sphinx) -> None:

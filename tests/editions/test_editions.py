@@ -151,12 +151,14 @@ def chapter_titles() -> dict[str, str]:
 
 
 def figure_captions() -> list[str]:
-    """The caption of every Graphviz figure, as plain text."""
+    """The caption of every figure (the body of its directive), as plain text."""
     captions = []
-    for _page, _argument, options in _directives("graphviz"):
-        caption = options.get("caption")
-        if isinstance(caption, str):
-            captions.append(re.sub(r"[`*]", "", caption).strip().strip('"'))
+    for page, argument, _options in _directives("figure"):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        start = lines.index(f"```{{figure}} {argument}")
+        body = lines[start + 1 : lines.index("```", start)]
+        text = " ".join(line for line in body if not _OPTION.match(line))
+        captions.append(re.sub(r"[`*]", "", text).strip())
     return captions
 
 
@@ -356,10 +358,8 @@ def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
     figures = [
         src
         for page in pages.values()
-        for src in re.findall(
-            r'<img src="(_images/[^"]+\.svg)"[^>]*class="graphviz', page
-        )
+        for src in re.findall(r'<img [^>]*src="(_images/[^"]+\.svg)"', page)
     ]
-    assert len(figures) == len(_directives("graphviz")), figures
+    assert len(figures) == len(_directives("figure")), figures
     for src in figures:
         assert src in names, f"{src} is referenced but not packed"
