@@ -14,7 +14,7 @@ PYTEST      := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test html serve live bench playground transcripts figures clean
+.PHONY: help venv test test-pythons html serve live bench playground transcripts figures clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -33,6 +33,9 @@ $(STAMP): requirements.txt
 SOURCES := $(shell find book listings playground tests tools -type f \
              ! -path '*/__pycache__/*' 2>/dev/null) conf.py pyproject.toml requirements.txt
 TESTED  := build/.tested
+
+test-pythons: venv  ## run every test under each other Python 3.11+ found (pyenv, python3.N), each in .venv-pythons/X.Y
+	$(BIN)/python -m tools.pythons $(if $(REQUIRE_PYTHONS),--require $(REQUIRE_PYTHONS))
 
 test: venv  ## run every test, doctest and chapter example
 	$(PYTEST)
@@ -67,7 +70,7 @@ figures: venv  ## redraw book/figures: playground.dot from the topology, every N
 	$(BIN)/python -m tools.figures
 
 clean:  ## remove build output and the virtual environment
-	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf build $(VENV) .venv-pythons .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
 
 # -- Print and e-book editions (README: "Print and e-book editions") -----------
 # `make pdf` and `make epub` need the Debian packages below (`make system-deps`).
@@ -143,7 +146,7 @@ playground-status: venv  ## show the network playground's hosts, addresses and s
 # [tool.mypy], [tool.coverage]. The type check runs once for the Python here
 # (3.11) and once for each newer one as typeshed describes it, so a call to
 # something a newer Python removed (ssl.wrap_socket, asyncore, ...) fails.
-FUTURE_PYTHONS := 3.12 3.13 3.14
+FUTURE_PYTHONS := 3.12 3.13 3.14 3.15
 
 .PHONY: lint format typecheck coverage check
 
@@ -155,7 +158,7 @@ format: venv  ## ruff: sort the imports and format every Python file in place
 	$(BIN)/ruff check --select I --fix .
 	$(BIN)/ruff format .
 
-typecheck: venv  ## mypy --strict over listings/, playground/, tools/, for Python 3.11 and 3.12-3.14
+typecheck: venv  ## mypy --strict over listings/, playground/, tools/, for Python 3.11 and 3.12-3.15
 	$(BIN)/mypy
 	@for version in $(FUTURE_PYTHONS); do \
 	  echo "$(BIN)/mypy --python-version $$version"; \
