@@ -30,9 +30,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
-FIGURES = BOOK / "figures"
+from tools.paths import FIGURES
+
 REGENERATE = "regenerate the drawings with `make figures` (needs Graphviz's dot)"
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>\s*")

@@ -29,7 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.paths import ROOT
+
 REQUIREMENTS = ROOT / "requirements.txt"
 VENVS = ROOT / ".venv-pythons"
 OLDEST = (3, 11)

@@ -151,14 +151,15 @@ def chapter_titles() -> dict[str, str]:
 
 
 def figure_captions() -> list[str]:
-    """The caption of every figure (the body of its directive), as plain text."""
+    """The caption of every figure (the text after its options), as plain text."""
     captions = []
-    for page, argument, _options in _directives("figure"):
+    for page in sorted(BOOK.glob("*.md")):
         lines = page.read_text(encoding="utf-8").splitlines()
-        start = lines.index(f"```{{figure}} {argument}")
-        body = lines[start + 1 : lines.index("```", start)]
-        text = " ".join(line for line in body if not _OPTION.match(line))
-        captions.append(re.sub(r"[`*]", "", text).strip())
+        for block in booklint.blocks(page):
+            if block.directive == "figure":
+                body = lines[block.line : lines.index("```", block.line)]
+                text = " ".join(line for line in body if not line.startswith(":"))
+                captions.append(re.sub(r"[`*]", "", text).strip())
     return captions
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import figures
+from tools import booklint, figures
 
 DOT = shutil.which("dot")
-FIGURE = re.compile(r"^```\{figure\} figures/(?P<name>[^.\s]+)\.\*$", re.MULTILINE)
 
 
 @pytest.fixture
@@ -43,12 +42,14 @@ def test_dot_draws_exactly_the_committed_bytes(figure: figures.Drawing):
 
 
 def test_the_chapters_show_every_figure_and_only_figures_that_exist():
-    shown = {
-        match["name"]
-        for page in figures.BOOK.glob("*.md")
-        for match in FIGURE.finditer(page.read_text(encoding="utf-8"))
-    }
-    assert shown == {figure.source.stem for figure in figures.drawings()}
+    shown = [
+        block.argument
+        for page in booklint.pages()
+        for block in booklint.blocks(page)
+        if block.directive == "figure"
+    ]
+    drawn = {figure.source.stem for figure in figures.drawings()}
+    assert sorted(shown) == sorted(f"figures/{name}.*" for name in drawn)
 
 
 def test_a_changed_source_makes_its_drawing_stale(folder: Path):
