@@ -151,6 +151,71 @@ def point(text: str, ladder: bool = False) -> Point:
     return Point(host, iface, ladder)
 
 
+@dataclass(frozen=True)
+class Spec:
+    """A session's ``capture`` table: where, what, and which ladders.
+
+    In a session file::
+
+        capture = { at = ["h1:eth0", "modemA:wan"], filter = "tcp port 80",
+                    ladder = "h1:eth0" }
+
+    ``at`` names the capture points (one or a list), ``filter`` is tcpdump's
+    capture filter (pcap-filter(7)), which keeps the capture to the
+    session's own traffic, and ``ladder`` the points (among ``at``) whose
+    capture is also drawn as a ladder diagram.
+    """
+
+    points: tuple[Point, ...]
+    capture_filter: str
+
+    def files(self, stem: Path) -> list[Path]:
+        """Every file the capture makes, for a session whose files start
+        with *stem* (``book/transcripts/chapter01/nat-search4``)."""
+        found = []
+        for p in self.points:
+            suffixes = [".pcap", ".txt"]
+            if p.ladder:
+                suffixes += [".msc", ".svg", ".pdf", ".ladder.txt"]
+            found += [stem.with_name(f"{stem.name}.{p.name}{s}") for s in suffixes]
+        return found
+
+
+def spec(value: object) -> Spec:
+    """A session file's ``capture`` value, checked; :class:`ValueError`
+    saying what is wrong.
+
+    >>> spec({'at': ['h1:eth0', 'modemA:wan'], 'filter': 'tcp', 'ladder': 'h1:eth0'})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Spec(points=(Point(host='h1', iface='eth0', ladder=True),
+                 Point(host='modemA', iface='wan', ladder=False)),
+         capture_filter='tcp')
+    """
+    example = '{ at = ["h1:eth0"], filter = "tcp port 80" }'
+    if not isinstance(value, dict) or set(value) - {"at", "filter", "ladder"}:
+        raise ValueError(f"capture must be a table like {example} (ladder optional)")
+    at, ladder = value.get("at"), value.get("ladder", [])
+    at = [at] if isinstance(at, str) else at
+    ladder = [ladder] if isinstance(ladder, str) else ladder
+    texts_ok = all(
+        isinstance(x, list) and all(isinstance(i, str) for i in x) for x in (at, ladder)
+    )
+    if not texts_ok or not at:
+        raise ValueError(f"capture: at names one point or a list, as in {example}")
+    assert isinstance(at, list) and isinstance(ladder, list)
+    if not set(ladder) <= set(at):
+        raise ValueError("capture: every ladder point must be one of the at points")
+    if len(set(at)) != len(at):
+        raise ValueError("capture: a point is named twice in at")
+    capture_filter = value.get("filter")
+    if not isinstance(capture_filter, str) or not capture_filter.strip():
+        raise ValueError(
+            "capture: filter must keep the capture to the session's traffic"
+            f" (tcpdump's syntax, as in {example})"
+        )
+    return Spec(tuple(point(a, a in ladder) for a in at), capture_filter)
+
+
 # -- tcpdump --------------------------------------------------------------
 
 
@@ -521,7 +586,7 @@ def preview(data: bytes, limit: int = PREVIEW) -> str:
     when there is more.
 
     >>> preview(b'GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n')
-    '"GET / HTTP/1.1\\r\\nHost: www."...'
+    '"GET / HTTP/1.1\\r\\nHost"...'
     >>> preview(bytes([0x16, 3, 1]))
     '"\\x16\\x03\\x01"'
     """

@@ -448,3 +448,32 @@ def test_the_playground_turns_the_offloads_off_on_every_veth_end() -> None:
     )
     script = build.offload_script(build.topology.host("modemB")) or ""
     assert script.count("ethtool -K") == 2 and "-K wan " in script
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("h1:eth0", "capture must be a table"),
+        ({"at": [], "filter": "tcp"}, "capture: at names one point"),
+        ({"at": "h1:eth0"}, "capture: filter must keep the capture"),
+        ({"at": "h1:eth0", "filter": "tcp", "ladder": "h4:eth0"}, "capture: every"),
+        ({"at": ["h1:eth0", "h1:eth0"], "filter": "tcp"}, "capture: a point is named"),
+        ({"at": "h1:eth9", "filter": "tcp"}, "h1 has no interface eth9"),
+        ({"at": "h1:eth0", "filter": "tcp", "snaplen": 96}, "capture must be a table"),
+    ],
+)
+def test_a_bad_capture_table_is_named(value: object, why: str) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(why)):
+        captures.spec(value)
+
+
+def test_a_capture_names_its_files() -> None:
+    spec = captures.spec({"at": ["h1:eth0", "modemA:wan"], "filter": "tcp",
+                          "ladder": "h1:eth0"})  # fmt: skip
+    names = [p.name for p in spec.files(Path("/b/chapter01/nat-search4"))]
+    assert names == [
+        "nat-search4.h1-eth0.pcap", "nat-search4.h1-eth0.txt",
+        "nat-search4.h1-eth0.msc", "nat-search4.h1-eth0.svg",
+        "nat-search4.h1-eth0.pdf", "nat-search4.h1-eth0.ladder.txt",
+        "nat-search4.modemA-wan.pcap", "nat-search4.modemA-wan.txt",
+    ]  # fmt: skip
