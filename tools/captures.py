@@ -62,6 +62,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import math
 import os
 import shutil
 import signal
@@ -738,49 +739,113 @@ class Arrow:
 
 
 def arrows(packets: Sequence[Packet], norm: Normaliser, at: Point) -> list[Arrow]:
-    """One arrow per packet (IPv4 only), labelled as the dissection says."""
+    """One arrow per IPv4 packet, with a short label (:func:`label`)."""
     names = host_names(at)
     for p in packets:
         norm.learn(p)
     found = []
+    talked: set[tuple[str, int | None, str, int | None]] = set()
     for number, p in enumerate(packets, 1):
         if p.other:
             continue
-        label = tcp_label(p, norm) if p.proto == "TCP" else details(p, norm)
+        direction = (p.src, p.sport, p.dst, p.dport)
+        first = bool(p.data) and direction not in talked
+        if p.data:
+            talked.add(direction)
         src, dst = names.get(p.src, p.src), names.get(p.dst, p.dst)
-        found.append(Arrow(number, src, dst, label, p.src, p.dst))
+        found.append(Arrow(number, src, dst, label(p, norm, first), p.src, p.dst))
     return found
 
 
-def tcp_label(p: Packet, norm: Normaliser) -> str:
-    """A shorter label than the dissection's: flags, seq, ack, data."""
-    words = [flag_names(p.flags), f"seq {norm.seq(p, p.seq, True)}"]
-    if p.flags & dpkt.tcp.TH_ACK:
-        words.append(f"ack {norm.seq(p, p.ack, False)}")
-    for kind, value in p.options:
-        if kind == dpkt.tcp.TCP_OPT_MSS:
-            words.append(f"mss {int.from_bytes(value, 'big')}")
+def label(p: Packet, norm: Normaliser, first: bool) -> str:
+    """An arrow's label, shorter than the dissection's line: TCP flags,
+    sequence and acknowledgement numbers, the MSS of a SYN, the data's
+    length, and the start of the data that opens each side's talk (a
+    request line, a status line); what an ICMP message says."""
+    if p.fragment:
+        words = [f"{p.proto} fragment offset {p.offset}"]
+    elif p.proto == "TCP":
+        words = [flag_names(p.flags), f"seq {norm.seq(p, p.seq, True)}"]
+        if p.flags & dpkt.tcp.TH_ACK:
+            words.append(f"ack {norm.seq(p, p.ack, False)}")
+        for kind, value in p.options:
+            if kind == dpkt.tcp.TCP_OPT_MSS:
+                words.append(f"mss {int.from_bytes(value, 'big')}")
+    elif p.icmp:
+        words = ["ICMP " + p.icmp.split(" (for ")[0].removeprefix("unreachable: ")]
+    else:
+        words = [p.proto]
     if p.data:
-        words.append(f"{len(p.data)} bytes {preview(p.data, 12)}")
+        words.append(f"len {len(p.data)}")
+        if first:
+            words.append(glimpse(p.data))
     return " ".join(words)
 
 
+def glimpse(data: bytes, limit: int = 14) -> str:
+    r"""The start of *data*'s first line, for a label: printable ASCII other
+    than backslashes (which mscgen would read as escapes), dots for the rest.
+
+    >>> glimpse(b'GET /search?q=207 HTTP/1.1\r\n')
+    '"GET /search?q="...'
+    >>> glimpse(b'\x16\x03\x01\x02')
+    '"...."'
+    """
+    line = data.split(b"\r", 1)[0].split(b"\n", 1)[0]
+    shown = "".join(
+        chr(b) if 0x20 <= b < 0x7F and b != 0x5C else "." for b in line[:limit]
+    )
+    return f'"{shown}"' + ("..." if len(data) > len(shown) else "")
+
+
+def hops(start: str) -> dict[str, int]:
+    """How many links each host is from *start* (over the playground's links)."""
+    distance = {start: 0}
+    frontier = [start]
+    while frontier:
+        nearer = []
+        for here in frontier:
+            for link in topology.LINKS:
+                for a, b in ((link.a.host, link.b.host), (link.b.host, link.a.host)):
+                    if a == here and b not in distance:
+                        distance[b] = distance[here] + 1
+                        nearer.append(b)
+        frontier = nearer
+    return distance
+
+
 def participants(found: Sequence[Arrow], at: Point) -> list[str]:
-    """The ladder's columns: the capture's own host first if it takes part,
-    then the others in order of appearance."""
-    order: list[str] = []
+    """The ladder's columns, in the order the hosts stand along the path
+    from the capture's own host (so a router's ICMP message comes from
+    between the two ends); an address of no host goes last."""
+    seen: list[str] = []
     for a in found:
         for name in (a.src, a.dst):
-            if name not in order:
-                order.append(name)
-    if at.host in order:
-        order.remove(at.host)
-        order.insert(0, at.host)
-    return order
+            if name not in seen:
+                seen.append(name)
+    distance = hops(at.host)
+    return sorted(seen, key=lambda n: (distance.get(n, len(distance)), seen.index(n)))
 
 
 def msc_quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """*text* for an mscgen string (it reads ``\\"`` and ``\\n``, so no
+    backslash is left but the quote's)."""
+    return text.replace("\\", ".").replace('"', '\\"')
+
+
+#: Roughly the width of a character of mscgen's labels, in pixels.
+CHAR_WIDTH = 6.4
+
+
+def ladder_width(found: Sequence[Arrow], names: Sequence[str]) -> int:
+    """A width in which every label fits over its arrow (mscgen spaces the
+    columns evenly)."""
+    gap = 0
+    for a in found:
+        span = abs(names.index(a.src) - names.index(a.dst)) or 1
+        text = len(f"{a.number}  {a.label}") * CHAR_WIDTH + 24
+        gap = max(gap, math.ceil(text / span))
+    return max(400, len(names) * gap)
 
 
 def ladder_source(found: Sequence[Arrow], at: Point, title: str = "") -> str:
@@ -795,7 +860,7 @@ def ladder_source(found: Sequence[Arrow], at: Point, title: str = "") -> str:
     lines = [
         f"# The ladder of {title or 'a capture'} at {at}, drawn from the capture.",
         "msc {",
-        '  hscale="1.4", arcgradient="8";',
+        f'  width="{ladder_width(found, names)}";',
         f"  {columns};",
     ]
     for a in found:

@@ -261,7 +261,7 @@ def test_the_ladder_has_one_arrow_per_packet(tmp_path: Path) -> None:
     assert '"h1" => "www" [label="1  SYN seq 0 mss 1460"];' in source
     steps = made["h1-eth0.ladder.txt"].splitlines()
     assert steps[0] == "1. h1 to www: SYN seq 0 mss 1460"
-    assert steps[3] == '4. h1 to www: PSH+ACK seq 1 ack 1 58 bytes "GET /search?"...'
+    assert steps[3] == '4. h1 to www: PSH+ACK seq 1 ack 1 len 58 "GET /search?q="...'
     assert len(steps) == 8
     assert "h1-eth0.msc" in made and "modemA-wan.msc" not in made
 
@@ -477,3 +477,17 @@ def test_a_capture_names_its_files() -> None:
         "nat-search4.h1-eth0.pdf", "nat-search4.h1-eth0.ladder.txt",
         "nat-search4.modemA-wan.pcap", "nat-search4.modemA-wan.txt",
     ]  # fmt: skip
+
+
+def test_a_ladder_orders_its_hosts_along_the_path(tmp_path: Path) -> None:
+    """A router's ICMP message comes from a column between the two ends."""
+    frames = [tcp_frame(MODEM, SERVER, 41234, 80, dpkt.tcp.TH_SYN, 5, mss=1460)]
+    frames.append(icmp_frame(1492))
+    at = Point("www", "eth0", ladder=True)
+    pcap = write_pcap(tmp_path / "p.pcap", [(1.0, f) for f in frames])
+    made = captures.texts({at: captures.read_pcap(pcap)})
+    columns = made["www-eth0.msc"].splitlines()[3]
+    assert columns.index('"www"') < columns.index('"isp"') < columns.index('"modemA"')
+    assert made["www-eth0.ladder.txt"].splitlines()[1] == (
+        "2. isp to www: ICMP fragmentation needed, mtu 1492"
+    )
