@@ -134,6 +134,7 @@ extensions += [
     "site_speed",  # every script deferred: none blocks the first paint
     "site_code",  # code blocks end at their last line (no doctest blank line)
     "chapters",  # {chapters-toctree}: the contents list the registry's chapters
+    "captures",  # {capture} and {ladder}: packet dissections, pcaps, ladder diagrams
 ]
 
 # The chapters in the book, in order, from the registry (chapters.toml).

@@ -201,10 +201,33 @@ def typed_sessions(
     return problems
 
 
+#: The files a packet capture's directives show (book/_ext/captures.py),
+#: by the suffix added to their argument.
+CAPTURE_DIRECTIVES = {
+    "capture": (".txt", ".pcap"),
+    "ladder": (".msc", ".svg", ".pdf", ".ladder.txt"),
+}
+
+
+def shown_captures(files: Iterable[Path]) -> set[Path]:
+    """The files that the ``{capture}`` and ``{ladder}`` directives of
+    *files* show (a ladder's mscgen source with its drawing)."""
+    return {
+        (page.parent / f"{block.argument}{suffix}").resolve()
+        for page in files
+        for block in blocks(page)
+        for suffix in CAPTURE_DIRECTIVES.get(block.directive, ())
+    }
+
+
 def included_transcripts(files: Iterable[Path]) -> set[Path]:
-    """The files under book/transcripts that *files* include."""
+    """The files under book/transcripts that *files* include or show."""
     transcripts = paths.TRANSCRIPTS.resolve()
-    return {target for _, target in includes(files) if transcripts in target.parents}
+    files = list(files)
+    included = {
+        target for _, target in includes(files) if transcripts in target.parents
+    }
+    return included | {p for p in shown_captures(files) if transcripts in p.parents}
 
 
 def unused(files: Iterable[Path], generated: Iterable[Path]) -> list[Path]:

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import ipaddress
 import math
 import os
@@ -215,6 +216,23 @@ def spec(value: object) -> Spec:
             f" (tcpdump's syntax, as in {example})"
         )
     return Spec(tuple(point(a, a in ladder) for a in at), capture_filter)
+
+
+#: The Debian package of each program a capture needs.
+PACKAGES = {"tcpdump": "tcpdump", "mscgen": "mscgen", "rsvg-convert": "librsvg2-bin"}
+
+
+def missing_tools(capture: Spec) -> str:
+    """Why *capture* cannot be made here ("" when it can): a program missing."""
+    needed = ["tcpdump"]
+    if any(p.ladder for p in capture.points):
+        needed += ["mscgen", "rsvg-convert"]
+    for tool in needed:
+        if shutil.which(tool) is None:
+            return (
+                f"{tool} is not installed (Debian's {PACKAGES[tool]}: make system-deps)"
+            )
+    return ""
 
 
 # -- tcpdump --------------------------------------------------------------
@@ -944,6 +962,32 @@ def changed_files(
         ):
             changed[k] = v
     return changed
+
+
+def verify(spec: Spec, stem: Path) -> list[str]:
+    """Whether the committed texts of a session's capture are what its
+    committed pcaps make now: a unified diff per file that differs (none
+    when all agree). *stem* is the session's files' stem
+    (``book/transcripts/chapter01/nat-search2``)."""
+
+    def path(suffix: str) -> Path:
+        return stem.with_name(f"{stem.name}.{suffix}")
+
+    packets = {p: read_pcap(path(f"{p.name}.pcap")) for p in spec.points}
+    diffs = []
+    for suffix, text in texts(packets, stem.name).items():
+        file = path(suffix)
+        committed = file.read_text(encoding="utf-8") if file.exists() else ""
+        if committed != text:
+            pcap = path(suffix.split(".")[0] + ".pcap")
+            diff = difflib.unified_diff(
+                committed.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"{file.name} (committed)",
+                tofile=f"{file.name} (made from {pcap.name} now)",
+            )
+            diffs.append("".join(diff))
+    return diffs
 
 
 # -- the command line -----------------------------------------------------

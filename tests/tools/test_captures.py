@@ -20,8 +20,9 @@ from pathlib import Path
 import dpkt
 import pytest
 
-from tools import captures
+from tools import captures, paths
 from tools.captures import Point
+from tools.sessions import manifest
 
 CLIENT, SERVER, MODEM = "192.168.1.11", "203.0.113.80", "198.51.100.2"
 H1, WAN = Point("h1", "eth0", ladder=True), Point("modemA", "wan")
@@ -491,3 +492,61 @@ def test_a_ladder_orders_its_hosts_along_the_path(tmp_path: Path) -> None:
     assert made["www-eth0.ladder.txt"].splitlines()[1] == (
         "2. isp to www: ICMP fragmentation needed, mtu 1492"
     )
+
+
+# -- the committed captures -------------------------------------------------
+
+CAPTURED = [s for s in manifest.load_all() if s.capture is not None]
+
+
+def stem(session: manifest.Session) -> Path:
+    return paths.TRANSCRIPTS / session.chapter / session.id
+
+
+def test_some_sessions_capture() -> None:
+    assert {s.name for s in CAPTURED} >= {"chapter01/nat-search2", "chapter01/pmtu-h4"}
+
+
+@pytest.mark.parametrize("session", CAPTURED, ids=[s.name for s in CAPTURED])
+def test_the_committed_dissections_are_made_from_the_committed_pcaps(
+    session: manifest.Session,
+) -> None:
+    """Runs anywhere (no root): the pcaps are read, the rules applied."""
+    assert session.capture is not None
+    diffs = captures.verify(session.capture, stem(session))
+    assert not diffs, "\n".join(diffs) + "\nregenerate them with `make transcripts`"
+
+
+def copy_session(session: manifest.Session, folder: Path) -> Path:
+    for path in session.files():
+        if path.exists():
+            shutil.copy(path, folder / path.name)
+    return folder / session.id
+
+
+def test_a_changed_packet_fails_with_a_diff(tmp_path: Path) -> None:
+    """Drop the last packet of a committed capture (the final ACK of the
+    close): the check names the file and shows the missing line."""
+    session = CAPTURED[0]
+    assert session.capture is not None
+    copy = copy_session(session, tmp_path)
+    first = session.capture.points[0]
+    pcap = copy.with_name(f"{copy.name}.{first.name}.pcap")
+    with pcap.open("rb") as f:
+        frames = list(dpkt.pcap.Reader(f))
+    write_pcap(pcap, frames[:-1])
+    diffs = captures.verify(session.capture, copy)
+    assert diffs and f"{first.name}.txt (committed)" in diffs[0]
+    removed = [line for line in diffs[0].splitlines() if line.startswith("-") and
+               not line.startswith("---")]  # fmt: skip
+    assert any(line[1:].split()[0] == str(len(frames)) for line in removed)
+
+
+def test_a_changed_rule_fails_with_a_diff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = CAPTURED[0]
+    assert session.capture is not None
+    monkeypatch.setattr(captures, "DISPLAY_CLIENT_PORT", 40001)
+    diffs = captures.verify(session.capture, copy_session(session, tmp_path))
+    assert diffs and "+" in diffs[0] and ":40001" in diffs[0]

@@ -69,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 failed += 1
                 print(report(result, diffs if args.check else ()), file=sys.stderr)
                 continue
+            pictures = {} if args.check else result.as_made()
+            for path, data in pictures.items():  # before the texts change
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                changed += 1
+                print(f"wrote {paths.shown(path)}")
             for path, text in result.outputs().items():
                 if not args.check and (
                     not path.exists() or path.read_text(encoding="utf-8") != text

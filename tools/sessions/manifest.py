@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playground.net import topology
-from tools import chapters, paths
+from tools import captures, chapters, paths
 from tools.sessions.normalise import ALWAYS, RULES, Pattern
 
 SERVICES = ("none", "geocoder")
@@ -36,6 +36,7 @@ FIELDS = {
     "note",
     "host",
     "normalise",
+    "capture",
 }
 #: How the reader runs a command on a host of the network playground.
 NET_EXEC = "python -m playground.net exec"
@@ -62,6 +63,7 @@ class Session:
     hosts: tuple[str, ...] = ()  # one per command on the network playground
     normalise: tuple[str, ...] = ()  # rules beyond normalise.ALWAYS
     patterns: tuple[Pattern, ...] = ()  # the rules its file defines
+    capture: captures.Spec | None = None  # packet captures while it runs
 
     @property
     def name(self) -> str:
@@ -101,7 +103,10 @@ class Session:
         return paths.TRANSCRIPTS / self.chapter / f"wire-{self.id}.txt"
 
     def files(self) -> list[Path]:
-        return [self.path] + ([self.wire_path] if self.wire_path else [])
+        files = [self.path] + ([self.wire_path] if self.wire_path else [])
+        if self.capture is not None:
+            files += self.capture.files(paths.TRANSCRIPTS / self.chapter / self.id)
+        return files
 
     def rules(self) -> dict[str, Pattern]:
         return {p.name: p for p in self.patterns}
@@ -200,6 +205,17 @@ def parse(
     timeout = entry.get("timeout", 30.0)
     if not isinstance(timeout, int | float) or timeout <= 0:
         raise ManifestError(f"{where}: timeout must be a positive number of seconds")
+    capture = None
+    if "capture" in entry:
+        if not hosts:
+            raise ManifestError(
+                f"{where}: only a session on the network playground (host) can"
+                " capture packets"
+            )
+        try:
+            capture = captures.spec(entry["capture"])
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {exc}") from None
     return Session(
         chapter=chapter,
         id=ident,
@@ -214,6 +230,7 @@ def parse(
         hosts=tuple(hosts),
         normalise=tuple(rules),
         patterns=tuple(p for p in defined if p.name in rules),
+        capture=capture,
     )
 
 

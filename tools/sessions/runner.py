@@ -23,6 +23,7 @@ reader's ports again (the ``ports`` rule of :mod:`tools.sessions.normalise`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import shutil
@@ -35,8 +36,9 @@ from pathlib import Path
 from types import TracebackType
 
 from playground.net import build as net_build
+from playground.net import topology
 from playground.services import Playground
-from tools import childenv, paths
+from tools import captures, childenv, paths
 from tools.sessions import network
 from tools.sessions.manifest import Session
 from tools.sessions.normalise import (
@@ -62,13 +64,39 @@ class Result:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     skipped: str = ""  # why the session could not run here (files untouched)
+    #: The capture's files by suffix ("h1-eth0.txt"; see tools.captures).
+    captures: dict[str, bytes] = field(default_factory=dict)
+
+    def capture_path(self, suffix: str) -> Path:
+        stem = paths.TRANSCRIPTS / self.session.chapter / self.session.id
+        return stem.with_name(f"{stem.name}.{suffix}")
 
     def outputs(self) -> dict[Path, str]:
-        """The text each of the session's files should hold."""
+        """The text each of the session's compared files should hold (the
+        capture's dissections and ladder sources among them)."""
         out = {self.session.path: self.transcript}
         if self.session.wire_path is not None:
             out[self.session.wire_path] = self.wire or ""
+        for suffix, data in self.captures.items():
+            if not suffix.endswith(captures.AS_MADE):
+                out[self.capture_path(suffix)] = data.decode("utf-8")
         return out
+
+    def as_made(self) -> dict[Path, bytes]:
+        """The pcaps and drawings to write along with the texts: those of
+        each capture point whose texts changed, and any that are missing
+        (the rest differ from the committed ones in time stamps only)."""
+
+        def committed(suffix: str) -> bytes | None:
+            path = self.capture_path(suffix)
+            return path.read_bytes() if path.exists() else None
+
+        changed = captures.changed_files(self.captures, committed)
+        return {
+            self.capture_path(k): v
+            for k, v in changed.items()
+            if k.endswith(captures.AS_MADE)
+        }
 
 
 def indent(text: str) -> str:
@@ -119,6 +147,10 @@ class Runner:
         if self._network_support:
             return self._network_support
         path = self._network_env()["PATH"]
+        if session.capture is not None:
+            missing = captures.missing_tools(session.capture)
+            if missing:
+                return missing
         for command in session.commands:
             program = (shlex.split(command) or [""])[0]
             if shutil.which(program, path=path) is None:
@@ -129,9 +161,9 @@ class Runner:
         return childenv.on_network(network.net_prefix(), self.scratch / "net")
 
     def _network_ready(self, session: Session) -> str:
-        """Bring the network up (once) and flush the session's hosts' route
-        caches, as on a fresh network, so that a path MTU learnt by an earlier
-        session changes nothing; a problem to report, or ""."""
+        """Bring the network up (once) and flush every host's route cache,
+        as on a fresh network, so that a path MTU learnt by an earlier
+        session (by a server too) changes nothing; a problem to report, or ""."""
         if self.network is None:
             self.network = net_build.Network(network.net_prefix(), self.scratch / "net")
             try:
@@ -142,8 +174,8 @@ class Runner:
         if self._network_problem:
             return self._network_problem
         try:
-            for host in sorted(set(session.hosts)):
-                ns = self.network.ns(host)
+            for host in topology.HOSTS:
+                ns = self.network.ns(host.name)
                 net_build.run(["ip", "-n", ns, "route", "flush", "cache"])
         except net_build.NetError as exc:
             return str(exc)
@@ -204,18 +236,26 @@ class Runner:
                 return result
         self.playground.recorder.clear()
         pieces: list[str] = []
-        for command, expected in zip(session.prompts(), session.statuses, strict=True):
-            argv = self.real_argv(command)
-            output, status = self._command(argv, work, env, session.timeout)
-            if output and not output.endswith("\n"):
-                output += "\n"  # the next prompt starts on a line of its own
-            pieces.append(f"{session.prompt} {command}\n{output}")
-            if status != expected:
-                result.problems.append(
-                    f"`{command}` exited with status {status},"
-                    f" the session file expects {expected};"
-                    f" it printed:\n{indent(output)}"
-                )
+        try:
+            with self._capturing(session, work / "captures") as pcaps:
+                for command, expected in zip(
+                    session.prompts(), session.statuses, strict=True
+                ):
+                    argv = self.real_argv(command)
+                    output, status = self._command(argv, work, env, session.timeout)
+                    if output and not output.endswith("\n"):
+                        output += "\n"  # the next prompt starts on a line of its own
+                    pieces.append(f"{session.prompt} {command}\n{output}")
+                    if status != expected:
+                        result.problems.append(
+                            f"`{command}` exited with status {status},"
+                            f" the session file expects {expected};"
+                            f" it printed:\n{indent(output)}"
+                        )
+            if pcaps:
+                result.captures = captures.outputs(pcaps, work / "captures", session.id)
+        except captures.CaptureError as exc:
+            result.problems.append(f"capture: {exc}")
         exchanges = self.playground.recorder.exchanges()
         # The loopback playground's ports mean nothing on the network one.
         ports = {} if session.on_network else self.server_ports()
@@ -247,6 +287,18 @@ class Runner:
                     )
         result.seconds = time.monotonic() - started
         return result
+
+    def _capturing(
+        self, session: Session, folder: Path
+    ) -> contextlib.AbstractContextManager[dict[captures.Point, Path]]:
+        """Packet captures at the session's capture points while the block
+        runs (tcpdump in their namespaces; see tools.captures), or none."""
+        if session.capture is None or self.network is None:
+            return contextlib.nullcontext({})
+        spec = session.capture
+        return captures.capturing(
+            self.network.prefix, spec.points, folder, spec.capture_filter
+        )
 
     def _command(
         self, argv: list[str], cwd: Path, env: dict[str, str], timeout: float
