@@ -6,7 +6,8 @@ Both directives take a path under ``book/`` without the extension, as
     ```{capture} transcripts/chapter01/nat-search4.h1-eth0
     ```
 
-shows the dissection (``.txt``) as a text block and, in HTML, a line under
+shows the dissection (``.txt``) as a text block (in a smaller type in the
+PDF edition, where a packet's line is long) and, in HTML, a line under
 it that downloads the pcap (``.pcap``, copied into ``_downloads/`` by
 Sphinx's own download mechanism) to open in Wireshark::
 
@@ -100,7 +101,11 @@ class CaptureDirective(_FileDirective):
         line += nodes.Text("Download the capture ")
         line += ref
         line += nodes.Text(f" ({pcap.stat().st_size:,} bytes) to open it in Wireshark")
-        return [block, line]
+        # In print a packet's line is long: a smaller type keeps most on one line.
+        smaller = nodes.raw(
+            "", r"\begingroup\fvset{fontsize=\scriptsize}", format="latex"
+        )
+        return [smaller, block, nodes.raw("", r"\endgroup", format="latex"), line]
 
 
 class LadderDirective(_FileDirective):
