@@ -100,7 +100,11 @@ def _directives(name: str) -> list[tuple[Path, str, dict[str, str | bool]]]:
     """Every ```{name} argument block in the chapters, with its options (a
     flag without a value is True), as tools/booklint.py reads them."""
     return [
-        (block.file, block.argument.strip(), {k: v or True for k, v in block.options})
+        (
+            block.file,
+            block.argument.strip(),
+            {k: v.strip("\"'") or True for k, v in block.options},
+        )
         for page in sorted(BOOK.glob("*.md"))
         for block in booklint.blocks(page)
         if block.directive == name
@@ -108,16 +112,17 @@ def _directives(name: str) -> list[tuple[Path, str, dict[str, str | bool]]]:
 
 
 @cache
-def listing_texts() -> dict[str, list[str]]:
-    """Each listing file, mapped to the texts of the book's includes of it.
+def listing_texts() -> dict[str, list[tuple[int, str]]]:
+    """Each listing file, mapped to the book's includes of it: the number of
+    the first line shown, and the text.
 
-    Sphinx's own reader applies the include's options (lines, start-after,
-    pyobject, ...), so a partial include expects only what it selects. A
-    listing the chapters never include is expected whole: it is the book's
-    code, and the book has to show it.
+    Sphinx's own reader applies the include's options (pyobject, start-after,
+    lineno-match, ...), so a partial include expects only what it selects,
+    numbered as in the file. A listing the chapters never include is
+    expected whole: it is the book's code, and the book has to show it.
     """
     config = SimpleNamespace(source_encoding="utf-8-sig")
-    texts: dict[str, list[str]] = {}
+    texts: dict[str, list[tuple[int, str]]] = {}
     for page, argument, options in _directives("literalinclude"):
         path = (page.parent / argument).resolve()
         if path.suffix != ".py" or ROOT / "listings" not in path.parents:
@@ -127,12 +132,15 @@ def listing_texts() -> dict[str, list[str]]:
             for key, value in options.items()
             if key not in {"caption", "name", "linenos", "language", "emphasize-lines"}
         }
-        text, _ = LiteralIncludeReader(str(path), reader_options, config).read()
-        texts.setdefault(str(path.relative_to(ROOT)), []).append(text)
+        reader = LiteralIncludeReader(str(path), reader_options, config)
+        text, _ = reader.read()
+        texts.setdefault(str(path.relative_to(ROOT)), []).append(
+            (reader.lineno_start, text)
+        )
     for path in sorted((ROOT / "listings").glob("*/*.py")):
         if path.name != "__init__.py":
             texts.setdefault(
-                str(path.relative_to(ROOT)), [path.read_text(encoding="utf-8")]
+                str(path.relative_to(ROOT)), [(1, path.read_text(encoding="utf-8"))]
             )
     return texts
 
@@ -186,35 +194,51 @@ _NUMBERED = re.compile(r"^\s*(\d{1,4})(?:\s{2,}(.*))?$")
 _CONTINUED = re.compile(r"^\s*\N{RIGHTWARDS ARROW WITH HOOK}(.*)$")
 
 
-def printed_listings(layout_text: str) -> list[list[str]]:
+class Printed(list[str]):
+    """One numbered code block as printed: its lines, the number of its
+    first line, and how many of its lines LaTeX had to wrap."""
+
+    def __init__(self, start: int, first: str) -> None:
+        super().__init__([first])
+        self.start = start
+        self.wrapped = 0
+
+
+def printed_listings(layout_text: str) -> list[Printed]:
     """The numbered code blocks in the PDF's text, one list of lines each.
 
-    A block starts at a line numbered 1 and takes each next-numbered line.
-    A line that starts with the continuation arrow is the rest of the code
-    line just before it, which LaTeX wrapped: directly below it, or at the
-    top of the next page if the wrap fell on a page break. Everything else
-    (prose, captions, footnotes, console sessions) is left out.
+    A block starts at a numbered line that does not continue the block
+    before it (a whole listing starts at 1, a part shown with
+    ``:lineno-match:`` at its own first number) and takes each next-numbered
+    line. A line that starts with the continuation arrow is the rest of the
+    code line just before it, which LaTeX wrapped: directly below it, or at
+    the top of the next page if the wrap fell on a page break. Everything
+    else (prose, captions, footnotes, console sessions) is left out.
     """
-    blocks: list[list[str]] = []
-    current: list[str] | None = None
+    blocks: list[Printed] = []
+    current: Printed | None = None
     wrapping = False  # may an arrow line continue the last code line?
     for line in layout_text.splitlines():
         numbered = _NUMBERED.match(line)
         continued = _CONTINUED.match(line)
-        if numbered and int(numbered[1]) == 1:
-            current = [numbered[2] or ""]
-            blocks.append(current)
-            wrapping = True
-        elif numbered and current is not None and int(numbered[1]) == len(current) + 1:
+        if numbered and current and int(numbered[1]) == current.start + len(current):
             current.append(numbered[2] or "")
+            wrapping = True
+        elif numbered:
+            current = Printed(int(numbered[1]), numbered[2] or "")
+            blocks.append(current)
             wrapping = True
         elif continued and current and wrapping:
             current[-1] += continued[1]
+            current.wrapped += 1
         elif "(continued from previous page)" in line:
             wrapping = current is not None
         elif line.strip() and "(continues on next page)" not in line:
             wrapping = False
-    return [[_squash(_unwrap(line)) for line in block] for block in blocks]
+            current = None
+    for block in blocks:
+        block[:] = [_squash(_unwrap(line)) for line in block]
+    return blocks
 
 
 def _unwrap(line: str) -> str:
@@ -226,11 +250,24 @@ def test_pdf_prints_every_line_of_every_listing(pdf: Path, listing: str) -> None
     """Each listing appears whole, numbered from 1, every line in its place."""
     area = ["-x", "0", "-y", str(TEXT_BLOCK_TOP), "-H", str(TEXT_BLOCK_HEIGHT)]
     blocks = printed_listings(_pdf_text(pdf, "-layout", "-W", "2000", *area))
-    for text in listing_texts()[listing]:
+    for start, text in listing_texts()[listing]:
         wanted = [_squash(line) for line in text.splitlines()]
         assert any(wanted), f"{listing} has no code"
-        if wanted not in blocks:
-            pytest.fail(f"{listing} is not printed whole; {_closest(blocks, wanted)}")
+        if not [b for b in blocks if b.start == start and b == wanted]:
+            pytest.fail(
+                f"{listing} from line {start} is not printed as it is; "
+                f"{_closest([b for b in blocks if b.start == start], wanted)}"
+            )
+
+
+def test_pdf_wraps_no_listing_line(pdf: Path) -> None:
+    """Listings keep within 79 columns, which the page holds: a print reader
+    sees every line of code as written, none broken by a continuation mark."""
+    area = ["-x", "0", "-y", str(TEXT_BLOCK_TOP), "-H", str(TEXT_BLOCK_HEIGHT)]
+    blocks = printed_listings(_pdf_text(pdf, "-layout", "-W", "2000", *area))
+    assert blocks, "the PDF shows no numbered listing"
+    wrapped = sum(block.wrapped for block in blocks)
+    assert wrapped == 0, f"{wrapped} listing lines are wrapped in the PDF"
 
 
 def _agreement(block: list[str], wanted: list[str]) -> int:

@@ -282,15 +282,20 @@ def test_the_copy_button_copies_a_listing_exactly(
     page, traffic = _clipboard_context(open_context)
     page.goto(server.url + "chapter01.html", wait_until="load")
     listings = page.locator(".literal-block-wrapper:has(+ p.listing-download)")
-    copied = {}
+    copied, parts = {}, 0
     for i in range(listings.count()):
         wrapper = listings.nth(i)
         name = wrapper.locator("xpath=following-sibling::p[1]//code").inner_text()
         text = _copy(page, wrapper.locator("div.highlight"))
         source = next((ROOT / "listings").rglob(name)).read_text(encoding="utf-8")
-        assert text == source.removesuffix("\n"), f"copying {name}"
-        copied[name] = text
-    assert len(copied) >= 4
+        # The whole file, or a part of it (:pyobject:, an ANCHOR region):
+        # whole lines of the file, exactly as they are there.
+        assert f"\n{text}\n" in f"\n{source}", f"copying {name}"
+        if text == source.removesuffix("\n"):
+            copied[name] = text
+        else:
+            parts += 1
+    assert len(copied) >= 3 and parts >= 10, (sorted(copied), parts)
     # A listing whose docstring holds doctests at the margin is still copied
     # whole: its `>>> ` lines are code, not prompts.
     doctested = [n for n, t in copied.items() if "\n>>> " in t]
