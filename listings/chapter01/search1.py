@@ -1,6 +1,7 @@
 """Geocode an address with geopy, which knows Nominatim's API for us.
 
-Run it from the repository's root: python listings/chapter01/search1.py [ADDRESS]
+Run it from the repository's root as python3 listings/chapter01/search1.py;
+set GEOCODER_AGENT to name your own application in the User-Agent header.
 """
 
 import argparse
@@ -8,7 +9,7 @@ import os
 import ssl
 import sys
 from http.client import responses
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from geopy.adapters import AdapterHTTPError
 from geopy.exc import GeocoderParseError, GeopyError
@@ -16,54 +17,79 @@ from geopy.geocoders import Nominatim
 
 EXAMPLE = "207 N. Defiance St, Archbold, OH"
 SERVER = os.environ.get("GEOCODER_URL", "https://nominatim.openstreetmap.org")
-AGENT = "python-on-the-wire/1.0 (search1; +https://github.com/python-on-the-wire/book)"
+AGENT = os.environ.get("GEOCODER_AGENT") or (
+    "python-on-the-wire/1.0 (search1; "
+    "+https://github.com/python-on-the-wire/book)"
+)
+PORTS = {"http": 80, "https": 443}
 
 
-def explain(error: BaseException, where: str, timeout: float) -> str:
-    """Say what went wrong, from the innermost error that geopy wrapped."""
+def geocode(address: str, server: SplitResult, timeout: float) -> str | None:
+    """Ask Nominatim at SERVER, through geopy, where ADDRESS is."""
+    domain = server.netloc + server.path.rstrip("/")  # geopy adds /search
+    with Nominatim(
+        user_agent=AGENT, domain=domain, scheme=server.scheme, timeout=timeout
+    ) as geocoder:
+        place = geocoder.geocode(address)
+    if place is None:
+        return None
+    return f"{place.latitude}, {place.longitude}"
+
+
+FAILURES = (GeopyError, TypeError)  # TypeError: JSON of another shape
+
+
+def explain(error: BaseException, args: argparse.Namespace) -> str:
+    """Say in one line what went wrong, from the error geopy wrapped."""
+    host, port = args.server.hostname, args.server.port
+    where = f"{host}:{port or PORTS[args.server.scheme]}"
+    if isinstance(error, GeocoderParseError | TypeError):
+        return f"the reply from {where} is not a JSON list of places"
+    # Look inside: what failed underneath?
     for inner in (error.__cause__, error.__context__, *error.args):
         if isinstance(inner, BaseException):
-            return explain(inner, where, timeout)
+            return explain(inner, args)
     if isinstance(error, AdapterHTTPError):
         code = error.status_code
         return f"{where} answered {code} {responses.get(code, '')}"
     if isinstance(error, ssl.SSLCertVerificationError):
-        return f"cannot verify the TLS certificate of {where}: {error.verify_message}"
+        what = error.verify_message
+        return f"cannot verify the TLS certificate of {where}: {what}"
     if isinstance(error, TimeoutError):
-        return f"no answer from {where} within {timeout:g} seconds"
+        return f"no answer from {where} within {args.timeout:g} seconds"
     reason = getattr(error, "strerror", None) or error
     return f"connection to {where} failed: {reason}"
 
 
+def server_url(text: str) -> SplitResult:
+    """Check --server: an http or https URL with a host name in it."""
+    try:  # ValueError: not a URL at all, or a port above 65535
+        url = urlsplit(text)
+        usable = url.scheme in PORTS and bool(url.hostname) and url.port != 0
+    except ValueError:
+        usable = False
+    if not usable:
+        raise argparse.ArgumentTypeError(f"{text!r} is not http(s)://HOST")
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("address", nargs="?", default=EXAMPLE, help="what to look up")
-    parser.add_argument("--server", default=SERVER, metavar="URL", help="geocoder")
-    parser.add_argument("--timeout", type=float, default=10.0, help="in seconds")
+    add = parser.add_argument
+    add("address", nargs="?", default=EXAMPLE, help="what to look up")
+    add("--server", default=SERVER, type=server_url, help="geocoder's URL")
+    add("--timeout", default=10.0, type=float, help="in seconds")
     args = parser.parse_args()
-    try:  # ValueError: a malformed URL; KeyError: neither http nor https
-        url = urlsplit(args.server)
-        host, port = url.hostname, url.port or {"http": 80, "https": 443}[url.scheme]
-    except (KeyError, ValueError):
-        host = None
-    if not host:
-        sys.exit(f"search1: bad --server URL {args.server!r}: use http(s)://HOST")
-
-    where, domain = f"{host}:{port}", url.netloc + url.path.rstrip("/")
-    with Nominatim(  # geopy asks for {scheme}://{domain}/search?q=...
-        user_agent=AGENT, domain=domain, scheme=url.scheme, timeout=args.timeout
-    ) as geocoder:
-        try:
-            place = geocoder.geocode(args.address)
-        except (GeocoderParseError, TypeError):  # TypeError: JSON of another shape
-            sys.exit(f"search1: the reply from {where} is not a JSON list of places")
-        except GeopyError as error:
-            sys.exit(f"search1: {explain(error, where, args.timeout)}")
-    if place is None:
+    try:
+        answer = geocode(args.address, args.server, args.timeout)
+    except FAILURES as error:
+        sys.exit(f"search1: {explain(error, args)}")
+    if answer is None:
         sys.exit(f"search1: no place matches {args.address!r}")
-    print(f"{place.latitude}, {place.longitude}")
+    print(answer)
 
 
 if __name__ == "__main__":

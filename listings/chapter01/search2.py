@@ -1,66 +1,93 @@
 """Geocode an address with Requests: build the URL, GET it, pick through JSON.
 
-Run it from the repository's root: python listings/chapter01/search2.py [ADDRESS]
+Run it from the repository's root as python3 listings/chapter01/search2.py;
+set GEOCODER_AGENT to name your own application in the User-Agent header.
 """
 
 import argparse
 import os
 import ssl
 import sys
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 
 EXAMPLE = "207 N. Defiance St, Archbold, OH"
 SERVER = os.environ.get("GEOCODER_URL", "https://nominatim.openstreetmap.org")
-AGENT = "python-on-the-wire/1.0 (search2; +https://github.com/python-on-the-wire/book)"
+AGENT = os.environ.get("GEOCODER_AGENT") or (
+    "python-on-the-wire/1.0 (search2; "
+    "+https://github.com/python-on-the-wire/book)"
+)
+PORTS = {"http": 80, "https": 443}
 
 
-def explain(error: BaseException, where: str, timeout: float) -> str:
-    """Say what went wrong, from the innermost error that Requests wrapped."""
+def geocode(address: str, server: SplitResult, timeout: float) -> str | None:
+    """Ask for /search?q=ADDRESS and read the first place's lat and lon."""
+    url = server.geturl().rstrip("/") + "/search"
+    params: dict[str, str | int] = {"q": address, "format": "json", "limit": 1}
+    headers = {"User-Agent": AGENT}
+    reply = requests.get(url, params, headers=headers, timeout=timeout)
+    reply.raise_for_status()  # a status of 400 or more raises HTTPError
+    places = reply.json()
+    if places == []:  # Nominatim's way of saying "no such place"
+        return None
+    return f"{places[0]['lat']}, {places[0]['lon']}"
+
+
+FAILURES = (requests.RequestException, KeyError, TypeError)
+
+
+def explain(error: BaseException, args: argparse.Namespace) -> str:
+    """Say in one line what went wrong, from the error Requests wrapped."""
+    host, port = args.server.hostname, args.server.port
+    where = f"{host}:{port or PORTS[args.server.scheme]}"
+    if isinstance(error, requests.HTTPError):
+        reply = error.response
+        return f"{where} answered {reply.status_code} {reply.reason}"
+    if isinstance(error, requests.JSONDecodeError | KeyError | TypeError):
+        return f"the reply from {where} is not a JSON list of places"
+    # Look inside: what failed underneath?
     for inner in (error.__cause__, error.__context__, *error.args):
         if isinstance(inner, BaseException):
-            return explain(inner, where, timeout)
+            return explain(inner, args)
     if isinstance(error, ssl.SSLCertVerificationError):
-        return f"cannot verify the TLS certificate of {where}: {error.verify_message}"
+        what = error.verify_message
+        return f"cannot verify the TLS certificate of {where}: {what}"
     if isinstance(error, TimeoutError):
-        return f"no answer from {where} within {timeout:g} seconds"
+        return f"no answer from {where} within {args.timeout:g} seconds"
     reason = getattr(error, "strerror", None) or error
     return f"connection to {where} failed: {reason}"
 
 
+def server_url(text: str) -> SplitResult:
+    """Check --server: an http or https URL with a host name in it."""
+    try:  # ValueError: not a URL at all, or a port above 65535
+        url = urlsplit(text)
+        usable = url.scheme in PORTS and bool(url.hostname) and url.port != 0
+    except ValueError:
+        usable = False
+    if not usable:
+        raise argparse.ArgumentTypeError(f"{text!r} is not http(s)://HOST")
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("address", nargs="?", default=EXAMPLE, help="what to look up")
-    parser.add_argument("--server", default=SERVER, metavar="URL", help="geocoder")
-    parser.add_argument("--timeout", type=float, default=10.0, help="in seconds")
+    add = parser.add_argument
+    add("address", nargs="?", default=EXAMPLE, help="what to look up")
+    add("--server", default=SERVER, type=server_url, help="geocoder's URL")
+    add("--timeout", default=10.0, type=float, help="in seconds")
     args = parser.parse_args()
-    try:  # ValueError: a malformed URL; KeyError: neither http nor https
-        url = urlsplit(args.server)
-        host, port = url.hostname, url.port or {"http": 80, "https": 443}[url.scheme]
-    except (KeyError, ValueError):
-        host = None
-    if not host:
-        sys.exit(f"search2: bad --server URL {args.server!r}: use http(s)://HOST")
-
-    where, search = f"{host}:{port}", f"{args.server.rstrip('/')}/search"
-    params = {"q": args.address, "format": "json", "limit": 1}
-    headers = {"User-Agent": AGENT}
     try:
-        reply = requests.get(search, params, headers=headers, timeout=args.timeout)
-        reply.raise_for_status()
-        place = reply.json()[0]
-        print(f"{place['lat']}, {place['lon']}")
-    except requests.HTTPError:
-        sys.exit(f"search2: {where} answered {reply.status_code} {reply.reason}")
-    except (requests.JSONDecodeError, KeyError, TypeError):
-        sys.exit(f"search2: the reply from {where} is not a JSON list of places")
-    except requests.RequestException as error:
-        sys.exit(f"search2: {explain(error, where, args.timeout)}")
-    except IndexError:  # an empty list: no place matched
+        answer = geocode(args.address, args.server, args.timeout)
+    except FAILURES as error:
+        sys.exit(f"search2: {explain(error, args)}")
+    if answer is None:
         sys.exit(f"search2: no place matches {args.address!r}")
+    print(answer)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-r"""Decode the bytes that arrive into text; encode text into bytes to send or store.
+r"""Decode the bytes that arrive into text; encode text to send or store it.
 
 A network carries bytes, values from 0 to 255; a program thinks in text, a
 sequence of Unicode characters. Python 3 keeps the two apart:
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("output", help="the file to write the UTF-8 bytes to")
     args = parser.parse_args()
     print(f"received {len(INCOMING)} bytes: {INCOMING!r}")
-    text = INCOMING.decode("utf-16")  # the BOM tells the decoder the byte order
+    text = INCOMING.decode("utf-16")  # the BOM says which byte comes first
     print(f"decoded {len(text)} characters: {text!r}")
     data = text.encode("utf-8")
     try:

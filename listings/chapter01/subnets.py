@@ -11,16 +11,21 @@ from typing import Any
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 HEADER = 20  # bytes in an IPv4 header without options
-RANGES = {  # ranges ipaddress has no property for (its is_private covers them all)
-    "documentation": "192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 2001:db8::/32",
+# ANCHOR: ranges
+# Ranges ipaddress has no property for (its is_private covers them all).
+RANGES = {
+    # RFC 5737, and RFC 3849 and RFC 9637 (2024) for IPv6
+    "documentation": "192.0.2.0/24 198.51.100.0/24 203.0.113.0/24"
+    " 2001:db8::/32 3fff::/20",
     "shared": "100.64.0.0/10",  # RFC 6598: carrier-grade NAT
     "private": "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16",  # RFC 1918
-    "unique-local": "fc00::/7",  # RFC 4193: IPv6's private range
+    "unique-local": "fc00::/7",  # RFC 4193; only fd00::/8 is in use
 }
+# ANCHOR_END: ranges
 
 
 def kind(address: Address) -> str:
-    """Name the most specific kind of range ADDRESS is in: the first that holds.
+    """Name the most specific kind of range ADDRESS is in.
 
     >>> address = ipaddress.ip_address("192.0.2.1")
     >>> address.is_private, kind(address)
@@ -34,7 +39,8 @@ def kind(address: Address) -> str:
         "multicast": address.is_multicast,
     }
     for name, networks in RANGES.items():
-        checks[name] = any(address in ipaddress.ip_network(n) for n in networks.split())
+        nets = [ipaddress.ip_network(net) for net in networks.split()]
+        checks[name] = any(address in net for net in nets)
     checks |= {"reserved": address.is_reserved, "global": address.is_global}
     return next((name for name, hit in checks.items() if hit), "special")
 
@@ -42,7 +48,7 @@ def kind(address: Address) -> str:
 def info(interface: Interface) -> dict[str, Any]:
     """Describe the subnet around an address with a prefix, as ipcalc does."""
     net = interface.network
-    tiny = net.num_addresses <= 2  # /31 and /32 (/127, /128): every address usable
+    tiny = net.num_addresses <= 2  # /31 and /32 (/127, /128): all usable
     broadcast = net.version == 4 and not tiny  # IPv6 has no broadcast address
     first = net.network_address + (0 if tiny else 1)  # IPv6: routers' anycast
     last = net.broadcast_address - (1 if broadcast else 0)
@@ -58,18 +64,22 @@ def info(interface: Interface) -> dict[str, Any]:
     }
 
 
-def route(destination: Address, host: Interface, gateway: Address) -> dict[str, Any]:
-    """Decide, as an edge host does, where a packet for DESTINATION goes first."""
+def route(
+    destination: Address, host: Interface, gateway: Address
+) -> dict[str, Any]:
+    """Decide, as an edge host does, where a packet for DESTINATION goes."""
     if gateway not in host.network:
-        raise ValueError(f"gateway {gateway} is not on the local subnet {host.network}")
+        raise ValueError(
+            f"gateway {gateway} is not on the local subnet {host.network}"
+        )
     if destination.version != host.version:
         raise ValueError(f"{destination} and {host} are different IP versions")
     if destination.is_loopback or destination == host.ip:
         decision, hop = "loopback", None  # it never reaches a network card
     elif destination in host.network:
-        decision, hop = "direct", str(destination)  # straight across the local link
+        decision, hop = "direct", str(destination)  # across the local link
     else:
-        decision, hop = "gateway", str(gateway)  # the router takes it from here
+        decision, hop = "gateway", str(gateway)  # the router takes it on
     return {
         "destination": str(destination),
         "subnet": str(host.network),
@@ -87,11 +97,13 @@ def fragments(size: int, mtu: int) -> dict[str, Any]:
     if mtu < 68:
         raise ValueError(f"MTU {mtu} is below 68, the least IPv4 allows")
     if not HEADER <= size <= 65535:
-        raise ValueError(f"size {size} is not between {HEADER} and 65535 bytes")
+        raise ValueError(
+            f"size {size} is not between {HEADER} and 65535 bytes"
+        )
     data = size - HEADER
     if size <= mtu:  # it fits: one piece, at offset 0
         step, offsets = data, range(1)
-    else:  # the header counts offsets in 8-byte units, so cut at multiples of 8
+    else:  # the header counts offsets in 8-byte units: cut at multiples of 8
         step = (mtu - HEADER) // 8 * 8
         offsets = range(0, data, step)
     pieces = []
@@ -106,7 +118,8 @@ def fragments(size: int, mtu: int) -> dict[str, Any]:
                 "more_fragments": offset + length < data,
             }
         )
-    return {"size": size, "mtu": mtu, "count": len(pieces), "fragments": pieces}
+    count = len(pieces)
+    return {"size": size, "mtu": mtu, "count": count, "fragments": pieces}
 
 
 def show(result: dict[str, Any]) -> None:
@@ -115,7 +128,7 @@ def show(result: dict[str, Any]) -> None:
     width = max(map(len, result))
     for key, value in result.items():
         print(f"{key:<{width}}  {'none' if value is None else value}")
-    row = "{:>6}  {:>6}  {:>5}  {:>6}  {:>2}"  # offset, field, data, length, MF
+    row = "{:>6}  {:>6}  {:>5}  {:>6}  {:>2}"  # offset field data length MF
     if pieces:
         print(row.format("offset", "field", "data", "length", "MF"))
     for piece in pieces:
@@ -135,13 +148,17 @@ def main() -> None:
         ]
     }
     for sub in cmd.values():
-        sub.add_argument("--json", action="store_true", help="print JSON, not text")
+        sub.add_argument(
+            "--json", action="store_true", help="print JSON, not text"
+        )
     cmd["info"].add_argument(
         "cidr",
         type=ipaddress.ip_interface,
         help="a network (10.0.0.0/8) or host (10.1.2.3/8)",
     )
-    cmd["classify"].add_argument("address", nargs="+", type=ipaddress.ip_address)
+    cmd["classify"].add_argument(
+        "address", nargs="+", type=ipaddress.ip_address
+    )
     cmd["route"].add_argument("destination", type=ipaddress.ip_address)
     cmd["route"].add_argument(
         "--address",
@@ -155,7 +172,9 @@ def main() -> None:
         default="192.168.5.1",
         help="default: %(default)s",
     )
-    cmd["fragments"].add_argument("size", type=int, help="bytes, 20-byte header too")
+    cmd["fragments"].add_argument(
+        "size", type=int, help="bytes, with the 20-byte header"
+    )
     cmd["fragments"].add_argument(
         "--mtu", type=int, default=1500, help="default: %(default)s (Ethernet)"
     )
@@ -165,7 +184,7 @@ def main() -> None:
             case "info":
                 result = info(args.cidr)
             case "classify":
-                result = {str(address): kind(address) for address in args.address}
+                result = {str(a): kind(a) for a in args.address}
             case "route":
                 result = route(args.destination, args.address, args.gateway)
             case _:

@@ -32,8 +32,7 @@ ROUTER_FILL = "#e3ecf7"
 
 
 def _node(h: topology.Host) -> str:
-    name = "example.com" if h.name == "example" else h.name
-    lines = [name, h.role]
+    lines = [h.name, h.role]
     if h.kind != "router":
         lines.append(h.address)
     elif h.masquerade:

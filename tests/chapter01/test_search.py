@@ -131,6 +131,20 @@ def test_example_address(playground: Playground, name: str, scheme: str) -> None
 
 
 @pytest.mark.parametrize("name", LISTINGS)
+def test_reader_names_their_own_agent(playground: Playground, name: str) -> None:
+    """GEOCODER_AGENT replaces the book's User-Agent, as the chapter says;
+    an empty one leaves the book's."""
+    mine = "ada-learns-geocoding/0.1 (ada@example.org)"
+    for value, wanted in [(mine, mine), ("", agent(name))]:
+        since = time.time()
+        env = listing_env(playground, GEOCODER_AGENT=value)
+        result = run(name, "--server", playground.http_url, pg=playground, env=env)
+        assert result.returncode == 0, result.stderr
+        heads = [e.text() for e in playground.exchanges() if e.when >= since]
+        assert [h for h in heads if f"\r\nUser-Agent: {wanted}\r\n" in h], heads
+
+
+@pytest.mark.parametrize("name", LISTINGS)
 def test_non_ascii_address(playground: Playground, name: str) -> None:
     since = time.time()
     result = run(name, "München", pg=playground)
@@ -343,7 +357,7 @@ def test_server_hangs_up(playground: Playground, name: str, scheme: str) -> None
 @pytest.mark.parametrize("name", LISTINGS)
 def test_bad_server_url(playground: Playground, name: str, server: str) -> None:
     result = run(name, "--server", server, pg=playground)
-    assert_fails(result, name, f"bad --server URL {server!r}: use http(s)://HOST")
+    assert_usage_error(result, name, server)
 
 
 def test_raw_listing_accepts_only_a_plain_host(playground: Playground) -> None:
@@ -351,7 +365,19 @@ def test_raw_listing_accepts_only_a_plain_host(playground: Playground) -> None:
     name or address and a port from --server."""
     server = f"http://user@{where(playground.http_url)}"
     result = run("search4", "--server", server, pg=playground)
-    assert_fails(result, "search4", f"bad --server URL {server!r}: use http(s)://HOST")
+    assert_usage_error(result, "search4", server)
+
+
+def assert_usage_error(
+    result: subprocess.CompletedProcess[str], name: str, server: str
+) -> None:
+    """argparse's usage line and one error line naming the URL; status 2."""
+    assert (result.returncode, result.stdout) == (2, "")
+    usage, error = result.stderr.splitlines()
+    assert usage.startswith(f"usage: {name}.py ")
+    assert error == (
+        f"{name}.py: error: argument --server: {server!r} is not http(s)://HOST"
+    )
 
 
 @pytest.mark.parametrize("name", LISTINGS)
@@ -375,11 +401,11 @@ def test_help(playground: Playground, name: str) -> None:
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith(
-        f"usage: {name}.py [-h] [--server URL] [--timeout TIMEOUT] [address]\n"
+        f"usage: {name}.py [-h] [--server SERVER] [--timeout TIMEOUT] [address]\n"
     )
     assert f"what to look up (default: {EXAMPLE})" in result.stdout
     assert (
-        f"--server URL       geocoder (default: {playground.https_url})"
+        f"--server SERVER    geocoder's URL (default: {playground.https_url})"
         in result.stdout
     )
     assert "--timeout TIMEOUT  in seconds (default: 10.0)" in result.stdout

@@ -330,6 +330,7 @@ KINDS = {
     "fd00::1": "unique-local",
     "fc00::1": "unique-local",
     "2001:db8::1": "documentation",
+    "3fff::1": "documentation",  # RFC 9637; ipaddress alone calls it global
     "ff02::1": "multicast",
     "2606:4700::1111": "global",
 }

@@ -13,10 +13,12 @@ def listing_env(playground: Playground | None = None, **extra: str) -> dict[str,
     """The environment a listing runs in under test: guarded, UTF-8, and
     trusting the playground's CA when a playground is given."""
     if playground is not None:
-        return childenv.guarded(playground.child_env(), **extra)
-    env = childenv.guarded()
-    for name in ("GEOCODER_URL", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
-        env.pop(name, None)
+        env = childenv.guarded(playground.child_env())
+    else:
+        env = childenv.guarded()
+        for name in ("GEOCODER_URL", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+            env.pop(name, None)
+    env.pop("GEOCODER_AGENT", None)  # the listings' own agents, unless set below
     env.update(extra)
     return env
 
