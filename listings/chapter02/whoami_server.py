@@ -31,8 +31,8 @@ def open_server(host: str, port: int) -> socket.socket:
 def reply_to(request: bytes, sender: tuple[str, int]) -> bytes:
     """The answer to *request* from *sender*: its tag, size and origin."""
     tag = request.split(maxsplit=1)[0][:32] if request.strip() else b"-"
-    host, port = sender[0], sender[1]
-    return b"%s %d bytes from %s port %d" % (tag, len(request), host.encode(), port)
+    host, port = sender[0].encode(), sender[1]
+    return b"%s %d bytes from %s port %d" % (tag, len(request), host, port)
 
 
 def serve(sock: socket.socket, loss: float, chance: random.Random) -> int:
@@ -57,14 +57,19 @@ def serve(sock: socket.socket, loss: float, chance: random.Random) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=4242, help="0: any free port")
-    parser.add_argument(
-        "--loss", type=float, default=0.0, help="share of requests to ignore (0-1)"
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to listen on")
+    add("--port", type=int, default=4242, help="0: any free port")
+    add(
+        "--loss",
+        type=float,
+        default=0.0,
+        help="share of requests to ignore (0-1)",
     )
-    parser.add_argument("--seed", type=int, help="make the ignored ones repeatable")
+    add("--seed", type=int, help="make the ignored ones repeatable")
     args = parser.parse_args()
     if not 0 <= args.port <= 65535 or not 0 <= args.loss <= 1:
         parser.error("--port must be 0-65535 and --loss 0-1")
@@ -72,7 +77,8 @@ def main() -> None:
     try:
         sock = open_server(args.host, args.port)
     except socket.gaierror as error:
-        sys.exit(f"whoami_server: cannot resolve {args.host}: {error.strerror}")
+        reason = error.strerror
+        sys.exit(f"whoami_server: cannot resolve {args.host}: {reason}")
     except OSError as error:
         sys.exit(f"whoami_server: cannot listen on {where}: {error.strerror}")
     with sock:
