@@ -550,3 +550,34 @@ def test_a_changed_rule_fails_with_a_diff(
     monkeypatch.setattr(captures, "DISPLAY_CLIENT_PORT", 40001)
     diffs = captures.verify(session.capture, copy_session(session, tmp_path))
     assert diffs and "+" in diffs[0] and ":40001" in diffs[0]
+
+
+def test_a_capture_session_without_tcpdump_is_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tools.sessions import network
+    from tools.sessions.runner import Runner
+
+    monkeypatch.setattr(network, "support", lambda: "")
+    real_which = shutil.which
+    monkeypatch.setattr(
+        captures.shutil,
+        "which",
+        lambda name, *a, **k: None if name == "tcpdump" else real_which(name, *a, **k),
+    )
+    why = Runner().unavailable(CAPTURED[0])
+    assert why == "tcpdump is not installed (Debian's tcpdump: make system-deps)"
+
+
+def test_a_capture_needs_a_host_session() -> None:
+    entry = {
+        "id": "x",
+        "commands": "true",
+        "capture": {"at": "h1:eth0", "filter": "tcp"},
+    }
+    with pytest.raises(manifest.ManifestError, match="only a session on the network"):
+        manifest.parse("chapter01", entry)
+    entry["host"] = "h1"
+    entry["capture"] = {"at": "h1:eth9", "filter": "tcp"}
+    with pytest.raises(manifest.ManifestError, match="h1 has no interface eth9"):
+        manifest.parse("chapter01", entry)
