@@ -21,10 +21,11 @@ the files the book shows, for each point ``ID.HOST-IFACE`` plus:
     rsvg-convert), and the same arrows as a numbered list, for readers who
     cannot see the picture.
 
-Only the text files are compared. The pcap, the SVG and the PDF change from
-run to run in their time stamps and nothing else, so a run rewrites them only
-together with the text made from them (:func:`changed_files`): a second
-``make transcripts`` writes nothing.
+Only the text files are compared. A pcap changes from run to run in its time
+stamps (and TCP's random numbers), so a run rewrites it only together with
+the text made from it; the drawings depend on their source alone and are
+rewritten when they differ (:func:`changed_files`): a second ``make
+transcripts`` writes nothing.
 
 What varies from run to run is made fixed by these named rules (:data:`RULES`),
 always all of them, in this order; the dissection's first line names them:
@@ -93,7 +94,7 @@ DISPLAY_CLIENT_PORT = 50001
 PREVIEW = 20
 #: How long a capture waits for tcpdump to start, and for the last packets.
 START_TIMEOUT = 10.0
-SETTLE = 0.25
+SETTLE = 0.1
 STOP_TIMEOUT = 5.0
 
 
@@ -894,21 +895,29 @@ def ladder_text(found: Sequence[Arrow]) -> str:
 
 
 def render(source: str, folder: Path, stem: str) -> tuple[bytes, bytes]:
-    """Draw *source* with mscgen: the SVG and, through rsvg-convert, the PDF."""
+    """Draw *source* with mscgen: the SVG (without the DOCTYPE mscgen writes,
+    whose external DTD EPUB 3 forbids) and, through rsvg-convert, the PDF."""
     for tool, package in (("mscgen", "mscgen"), ("rsvg-convert", "librsvg2-bin")):
         if shutil.which(tool) is None:
             raise CaptureError(f"{tool} is missing: install Debian's {package}")
     msc, svg, pdf = (folder / f"{stem}{ext}" for ext in (".msc", ".svg", ".pdf"))
     msc.write_text(source, encoding="utf-8")
-    for argv in (
-        ["mscgen", "-T", "svg", "-o", str(svg), str(msc)],
-        ["rsvg-convert", "-f", "pdf", "-o", str(pdf), str(svg)],
-    ):
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            why = (done.stderr or done.stdout).strip().splitlines() or ["failed"]
-            raise CaptureError(f"{argv[0]}: {why[0]}")
+    run_tool(["mscgen", "-T", "svg", "-o", str(svg), str(msc)])
+    drawing = svg.read_text(encoding="utf-8")
+    if drawing.startswith("<!DOCTYPE"):
+        drawing = drawing[drawing.index(">") + 1 :].lstrip()
+    svg.write_text(drawing, encoding="utf-8")
+    # The PDF's creation date from SOURCE_DATE_EPOCH: the same bytes each run.
+    run_tool(["rsvg-convert", "-f", "pdf", "-o", str(pdf), str(svg)], epoch=True)
     return svg.read_bytes(), pdf.read_bytes()
+
+
+def run_tool(argv: list[str], epoch: bool = False) -> None:
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0") if epoch else None
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+    if done.returncode != 0:
+        why = (done.stderr or done.stdout).strip().splitlines() or ["failed"]
+        raise CaptureError(f"{argv[0]}: {why[0]}")
 
 
 # -- the files a session makes --------------------------------------------
@@ -942,22 +951,27 @@ def outputs(
     return made
 
 
-#: Files made from the pcap that differ from run to run in time stamps only:
-#: written only when a compared file of the same point changes.
+#: The files that are not text: not compared as text, written as below.
 AS_MADE = (".pcap", ".svg", ".pdf")
+#: The pcap differs from run to run in its time stamps (and TCP's random
+#: numbers), so it is written only with a changed text of its point; the
+#: drawings depend on their source alone, and are written whenever they
+#: differ (an mscgen or librsvg of another version, say).
+CAPTURED = (".pcap",)
 
 
 def changed_files(
     made: Mapping[str, bytes], existing: Callable[[str], bytes | None]
 ) -> dict[str, bytes]:
-    """The files a run must write: compared files that differ from what
-    *existing* returns, and the as-made files of any point whose compared
-    files changed (or that are missing)."""
-    changed = {k: v for k, v in made.items() if not k.endswith(AS_MADE)}
-    changed = {k: v for k, v in changed.items() if existing(k) != v}
-    points = {k.split(".", 1)[0] for k in changed}
+    """The files a run must write: those that differ from what *existing*
+    returns, except that a pcap is written only when a text of its point
+    changed, or when it is missing."""
+    changed = {
+        k: v for k, v in made.items() if not k.endswith(CAPTURED) and existing(k) != v
+    }
+    points = {k.split(".", 1)[0] for k in changed if not k.endswith(AS_MADE)}
     for k, v in made.items():
-        if k.endswith(AS_MADE) and (
+        if k.endswith(CAPTURED) and (
             k.split(".", 1)[0] in points or existing(k) is None
         ):
             changed[k] = v
