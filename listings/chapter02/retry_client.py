@@ -1,0 +1,96 @@
+"""Ask a whoami server a question, retrying with exponential backoff.
+
+A careful client: it connect()s its socket to the server, so the kernel
+delivers datagrams from that address and port only; it tags its request with
+a random ID and accepts only a reply carrying that ID; and when no reply comes
+it sends the request again, waiting twice as long each time, up to a cap,
+until it has made its last try.
+"""
+
+import argparse
+import secrets
+import socket
+import sys
+import time
+
+MAX_DATAGRAM = 65535
+
+
+def schedule(first: float, cap: float, tries: int) -> list[float]:
+    """How long to wait for a reply after each try: doubling, but at most *cap*."""
+    return [min(first * 2**n, cap) for n in range(tries)]
+
+
+def wait_for(sock: socket.socket, tag: bytes, seconds: float) -> bytes | None:
+    """Return the first datagram within *seconds* that starts with *tag*."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            reply = sock.recv(MAX_DATAGRAM)
+        except TimeoutError:
+            break
+        if reply.startswith(tag + b" "):
+            return reply
+        print(f"  ignored {len(reply)} bytes that do not answer this request")
+    return None
+
+
+def ask(sock: socket.socket, request: bytes, waits: list[float]) -> bytes | None:
+    """Send *request* once per entry of *waits*; return the first true reply."""
+    tag = request.split()[0]
+    for number, seconds in enumerate(waits, start=1):
+        print(f"try {number}: sent {len(request)} bytes, waiting {seconds:g} s")
+        sock.send(request)
+        if reply := wait_for(sock, tag, seconds):
+            return reply
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("message", nargs="?", default="hello", help="what to send")
+    parser.add_argument("--host", default="127.0.0.1", help="the server's host")
+    parser.add_argument("--port", type=int, default=4242, help="the server's port")
+    parser.add_argument("--timeout", type=float, default=0.5, help="the first wait")
+    parser.add_argument("--max-wait", type=float, default=4.0, help="the longest")
+    parser.add_argument("--tries", type=int, default=5, help="sends at most")
+    parser.add_argument("--source-port", type=int, default=0, help="0: any free port")
+    args = parser.parse_args()
+    if not (0 < args.port <= 65535 and 0 <= args.source_port <= 65535):
+        parser.error("ports must be 1-65535 (--source-port may be 0)")
+    if args.tries < 1 or not 0 < args.timeout <= args.max_wait:
+        parser.error("need --tries of 1 or more and 0 < --timeout <= --max-wait")
+
+    request_id = secrets.token_hex(4)  # 32 random bits a stranger cannot guess
+    request = f"#{request_id} {args.message}".encode()
+    waits = schedule(args.timeout, args.max_wait, args.tries)
+    where = f"{args.host} port {args.port}"
+    try:
+        family, kind, proto, _name, server = socket.getaddrinfo(
+            args.host, args.port, type=socket.SOCK_DGRAM
+        )[0]
+    except socket.gaierror as error:
+        sys.exit(f"retry_client: cannot resolve {args.host}: {error.strerror}")
+    with socket.socket(family, kind, proto) as sock:
+        try:
+            sock.bind(("", args.source_port))
+            sock.connect(server)  # from now on, only this address can reach us
+            reply = ask(sock, request, waits)
+        except ConnectionRefusedError:
+            sys.exit(f"retry_client: nothing is listening at {where} (refused)")
+        except OSError as error:
+            sys.exit(f"retry_client: cannot talk to {where}: {error.strerror}")
+    if reply is None:
+        tries = f"{len(waits)} {'try' if len(waits) == 1 else 'tries'}"
+        sys.exit(
+            f"retry_client: no reply from {where} after {tries} ({sum(waits):g} s)"
+        )
+    answer = reply.decode("utf-8", errors="replace").split(" ", 1)[1]
+    print(f"reply from {where}: {answer}")
+
+
+if __name__ == "__main__":
+    main()
