@@ -23,6 +23,14 @@ class Server:
     stderr: str = ""
     returncode: int | None = None
     lines: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+
+    def next_line(self) -> str:
+        """Wait for the server's next line of output, and return it."""
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().rstrip("\n")
+        self.seen.append(line)
+        return line
 
 
 @contextmanager
@@ -62,4 +70,4 @@ def running(
             out, err = process.communicate()
         server.stdout, server.stderr = out, err
         server.returncode = process.returncode
-        server.lines = [server.first_line, *out.splitlines()]
+        server.lines = [server.first_line, *server.seen, *out.splitlines()]
