@@ -17,7 +17,7 @@ MAX_DATAGRAM = 65535
 
 
 def schedule(first: float, cap: float, tries: int) -> list[float]:
-    """How long to wait for a reply after each try: doubling, but at most *cap*."""
+    """The wait after each try: doubling each time, but never above *cap*."""
     return [min(first * 2**n, cap) for n in range(tries)]
 
 
@@ -32,15 +32,17 @@ def wait_for(sock: socket.socket, tag: bytes, seconds: float) -> bytes | None:
             break
         if reply.startswith(tag + b" "):
             return reply
-        print(f"  ignored {len(reply)} bytes that do not answer this request")
+        print(f"  ignored {len(reply)} bytes: not an answer to this request")
     return None
 
 
-def ask(sock: socket.socket, request: bytes, waits: list[float]) -> bytes | None:
-    """Send *request* once per entry of *waits*; return the first true reply."""
-    tag = request.split()[0]
+def ask(
+    sock: socket.socket, request: bytes, waits: list[float]
+) -> bytes | None:
+    """Send *request* once per wait in *waits*; return the first answer."""
+    tag, size = request.split()[0], len(request)
     for number, seconds in enumerate(waits, start=1):
-        print(f"try {number}: sent {len(request)} bytes, waiting {seconds:g} s")
+        print(f"try {number}: sent {size} bytes, waiting {seconds:g} s")
         sock.send(request)
         if reply := wait_for(sock, tag, seconds):
             return reply
@@ -49,20 +51,24 @@ def ask(sock: socket.socket, request: bytes, waits: list[float]) -> bytes | None
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("message", nargs="?", default="hello", help="what to send")
-    parser.add_argument("--host", default="127.0.0.1", help="the server's host")
-    parser.add_argument("--port", type=int, default=4242, help="the server's port")
-    parser.add_argument("--timeout", type=float, default=0.5, help="the first wait")
-    parser.add_argument("--max-wait", type=float, default=4.0, help="the longest")
-    parser.add_argument("--tries", type=int, default=5, help="sends at most")
-    parser.add_argument("--source-port", type=int, default=0, help="0: any free port")
+    add = parser.add_argument
+    add("message", nargs="?", default="hello", help="what to send")
+    add("--host", default="127.0.0.1", help="the server's host")
+    add("--port", type=int, default=4242, help="the server's port")
+    add("--timeout", type=float, default=0.5, help="the first wait")
+    add("--max-wait", type=float, default=4.0, help="the longest wait")
+    add("--tries", type=int, default=5, help="sends at most")
+    add("--source-port", type=int, default=0, help="0: any free port")
     args = parser.parse_args()
     if not (0 < args.port <= 65535 and 0 <= args.source_port <= 65535):
         parser.error("ports must be 1-65535 (--source-port may be 0)")
     if args.tries < 1 or not 0 < args.timeout <= args.max_wait:
-        parser.error("need --tries of 1 or more and 0 < --timeout <= --max-wait")
+        parser.error(
+            "need --tries of 1 or more and 0 < --timeout <= --max-wait"
+        )
 
     request_id = secrets.token_hex(4)  # 32 random bits a stranger cannot guess
     request = f"#{request_id} {args.message}".encode()
@@ -80,13 +86,15 @@ def main() -> None:
             sock.connect(server)  # from now on, only this address can reach us
             reply = ask(sock, request, waits)
         except ConnectionRefusedError:
-            sys.exit(f"retry_client: nothing is listening at {where} (refused)")
+            sys.exit(f"retry_client: nothing listens at {where} (refused)")
         except OSError as error:
-            sys.exit(f"retry_client: cannot talk to {where}: {error.strerror}")
+            reason = error.strerror
+            sys.exit(f"retry_client: cannot talk to {where}: {reason}")
     if reply is None:
         tries = f"{len(waits)} {'try' if len(waits) == 1 else 'tries'}"
+        waited = f"{sum(waits):g} s"
         sys.exit(
-            f"retry_client: no reply from {where} after {tries} ({sum(waits):g} s)"
+            f"retry_client: no reply from {where} after {tries} ({waited})"
         )
     answer = reply.decode("utf-8", errors="replace").split(" ", 1)[1]
     print(f"reply from {where}: {answer}")

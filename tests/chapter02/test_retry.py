@@ -122,7 +122,7 @@ def test_a_reply_with_another_id_is_ignored():
     assert client.returncode == 0, client.stderr
     assert client.lines == [
         "try 1: sent 15 bytes, waiting 0.5 s",
-        "  ignored 17 bytes that do not answer this request",
+        "  ignored 17 bytes: not an answer to this request",
         f"reply from 127.0.0.1 port {port}: the answer",
     ]
 
@@ -161,7 +161,7 @@ def test_connect_hears_that_nothing_listens():
         "try 1: sent 15 bytes, waiting 0.5 s\n",
     )
     assert result.stderr == (
-        f"retry_client: nothing is listening at 127.0.0.1 port {port} (refused)\n"
+        f"retry_client: nothing listens at 127.0.0.1 port {port} (refused)\n"
     )
 
 
