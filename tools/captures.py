@@ -32,8 +32,9 @@ always all of them, in this order; the dissection's first line names them:
 
 ``relative-time``
     times count from the session's first packet (at any point), rounded down
-    to whole seconds: a timer (a retransmission after 1 s) shows, the
-    microseconds of a fast network do not;
+    to whole seconds, or to the session's ``resolution``: a timer (a
+    retransmission after 1 s) shows, the microseconds of a fast network do
+    not;
 ``ephemeral-ports``
     ports in Linux's ephemeral range (32768-60999) show as 50001, 50002, ...
     in the order the session's points first saw them, as the transcripts
@@ -81,7 +82,7 @@ from playground.net import topology
 
 #: The normalisation rules, by name, in the order they are applied.
 RULES: dict[str, str] = {
-    "relative-time": "times from the first packet, rounded down to whole seconds",
+    "relative-time": "times from the first packet, rounded down (to seconds)",
     "ephemeral-ports": "ports 32768-60999 shown as 50001, 50002, ... in order seen",
     "relative-seq": "TCP sequence and acknowledgement numbers from each side's ISN",
     "ip-id": "IP identification shown on fragments only, numbered 1, 2, ...",
@@ -166,11 +167,16 @@ class Spec:
     ``at`` names the capture points (one or a list), ``filter`` is tcpdump's
     capture filter (pcap-filter(7)), which keeps the capture to the
     session's own traffic, and ``ladder`` the points (among ``at``) whose
-    capture is also drawn as a ladder diagram.
+    capture is also drawn as a ladder diagram. ``resolution`` (seconds: 1,
+    the default, 0.1, 0.01 or 0.001) is the step the times are rounded down
+    to, for a session whose timers are the point (a retransmission after
+    0.2 s): a timer fires a little after its time, never before, so rounding
+    down shows its time.
     """
 
     points: tuple[Point, ...]
     capture_filter: str
+    digits: int = 0  # the decimals of the times shown: resolution 1, 0.1, ...
 
     def files(self, stem: Path) -> list[Path]:
         """Every file the capture makes, for a session whose files start
@@ -192,11 +198,22 @@ def spec(value: object) -> Spec:
     ... # doctest: +NORMALIZE_WHITESPACE
     Spec(points=(Point(host='h1', iface='eth0', ladder=True),
                  Point(host='modemA', iface='wan', ladder=False)),
-         capture_filter='tcp')
+         capture_filter='tcp', digits=0)
     """
     example = '{ at = ["h1:eth0"], filter = "tcp port 80" }'
-    if not isinstance(value, dict) or set(value) - {"at", "filter", "ladder"}:
-        raise ValueError(f"capture must be a table like {example} (ladder optional)")
+    if not isinstance(value, dict) or set(value) - {
+        "at",
+        "filter",
+        "ladder",
+        "resolution",
+    }:
+        raise ValueError(
+            f"capture must be a table like {example} (ladder, resolution optional)"
+        )
+    resolutions = {1: 0, 0.1: 1, 0.01: 2, 0.001: 3}
+    resolution = value.get("resolution", 1)
+    if isinstance(resolution, bool) or resolution not in resolutions:
+        raise ValueError("capture: resolution is 1, 0.1, 0.01 or 0.001 (seconds)")
     at, ladder = value.get("at"), value.get("ladder", [])
     at = [at] if isinstance(at, str) else at
     ladder = [ladder] if isinstance(ladder, str) else ladder
@@ -216,7 +233,8 @@ def spec(value: object) -> Spec:
             "capture: filter must keep the capture to the session's traffic"
             f" (tcpdump's syntax, as in {example})"
         )
-    return Spec(tuple(point(a, a in ladder) for a in at), capture_filter)
+    points = tuple(point(a, a in ladder) for a in at)
+    return Spec(points, capture_filter, resolutions[resolution])
 
 
 #: The Debian package of each program a capture needs.
@@ -542,14 +560,18 @@ class Normaliser:
     that the same port gets the same number wherever it is seen."""
 
     start: float | None = None
+    digits: int = 0  # decimals of the times shown (the session's resolution)
     ports: dict[int, int] = field(default_factory=dict)
     isns: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
     ids: dict[tuple[str, int], int] = field(default_factory=dict)
 
-    def time(self, t: float) -> int:
-        """relative-time"""
+    def time(self, t: float) -> str:
+        """relative-time: counted in whole microseconds (as pcaps store
+        them), so that rounding down never depends on a float's last bit."""
         assert self.start is not None
-        return int(max(0.0, t - self.start))
+        micros = max(0, round((t - self.start) * 1_000_000))
+        steps = micros // 10 ** (6 - self.digits)
+        return f"{steps / 10**self.digits:.{self.digits}f}"
 
     def port(self, port: int | None) -> str:
         """ephemeral-ports"""
@@ -587,10 +609,11 @@ class Normaliser:
         return self.ids.setdefault(key, len(self.ids) + 1)
 
 
-def prepare(captures: Mapping[Point, list[Packet]]) -> Normaliser:
+def prepare(captures: Mapping[Point, list[Packet]], digits: int = 0) -> Normaliser:
     """The session's normaliser: its start, and its ports in the order the
-    points saw them (point by point, in the session's order)."""
-    norm = Normaliser()
+    points saw them (point by point, in the session's order); times shown
+    with *digits* decimals."""
+    norm = Normaliser(digits=digits)
     times = [p.time for packets in captures.values() for p in packets]
     norm.start = min(times, default=0.0)
     for packets in captures.values():
@@ -686,13 +709,13 @@ def rows(packets: Sequence[Packet], norm: Normaliser) -> list[list[str]]:
     table = []
     for number, p in enumerate(packets, 1):
         if p.other:
-            row = [str(number), str(norm.time(p.time)), p.other, "", "", "", "", ""]
+            row = [str(number), norm.time(p.time), p.other, "", "", "", "", ""]
             table.append(row)
             continue
         table.append(
             [
                 str(number),
-                str(norm.time(p.time)),
+                norm.time(p.time),
                 endpoint(p.src, norm.port(p.sport)),
                 endpoint(p.dst, norm.port(p.dport)),
                 p.proto,
@@ -725,9 +748,11 @@ def dissect_packets(packets: Sequence[Packet], norm: Normaliser, where: str) -> 
     return "\n".join(lines) + "\n"
 
 
-def dissect(captures: Mapping[Point, list[Packet]]) -> dict[Point, str]:
+def dissect(
+    captures: Mapping[Point, list[Packet]], digits: int = 0
+) -> dict[Point, str]:
     """Every point's dissection, with one normaliser for the session."""
-    norm = prepare(captures)
+    norm = prepare(captures, digits)
     return {
         p: dissect_packets(packets, norm, f"at {p}") for p, packets in captures.items()
     }
@@ -923,11 +948,13 @@ def run_tool(argv: list[str], epoch: bool = False) -> None:
 # -- the files a session makes --------------------------------------------
 
 
-def texts(captures: Mapping[Point, list[Packet]], title: str = "") -> dict[str, str]:
+def texts(
+    captures: Mapping[Point, list[Packet]], title: str = "", digits: int = 0
+) -> dict[str, str]:
     """The compared files of a session's captures, by suffix (``h1-eth0.txt``,
-    ``h1-eth0.msc``, ``h1-eth0.ladder.txt``)."""
-    made = {f"{p.name}.txt": text for p, text in dissect(captures).items()}
-    norm = prepare(captures)
+    ``h1-eth0.msc``, ``h1-eth0.ladder.txt``); times with *digits* decimals."""
+    made = {f"{p.name}.txt": text for p, text in dissect(captures, digits).items()}
+    norm = prepare(captures, digits)
     for p, packets in captures.items():
         if p.ladder:
             found = arrows(packets, norm, p)
@@ -937,12 +964,12 @@ def texts(captures: Mapping[Point, list[Packet]], title: str = "") -> dict[str, 
 
 
 def outputs(
-    pcaps: Mapping[Point, Path], folder: Path, title: str = ""
+    pcaps: Mapping[Point, Path], folder: Path, title: str = "", digits: int = 0
 ) -> dict[str, bytes]:
     """Every file of a session's captures, by suffix: the texts (above), the
     pcaps as made, and the ladders drawn (in *folder*, a scratch folder)."""
     captures = {p: read_pcap(path) for p, path in pcaps.items()}
-    made = {k: v.encode() for k, v in texts(captures, title).items()}
+    made = {k: v.encode() for k, v in texts(captures, title, digits).items()}
     for p, path in pcaps.items():
         made[f"{p.name}.pcap"] = path.read_bytes()
         if p.ladder:
@@ -989,7 +1016,7 @@ def verify(spec: Spec, stem: Path) -> list[str]:
 
     packets = {p: read_pcap(path(f"{p.name}.pcap")) for p in spec.points}
     diffs = []
-    for suffix, text in texts(packets, stem.name).items():
+    for suffix, text in texts(packets, stem.name, spec.digits).items():
         file = path(suffix)
         committed = file.read_text(encoding="utf-8") if file.exists() else ""
         if committed != text:

@@ -598,3 +598,18 @@ def test_a_capture_needs_a_host_session() -> None:
     entry["capture"] = {"at": "h1:eth9", "filter": "tcp"}
     with pytest.raises(manifest.ManifestError, match="h1 has no interface eth9"):
         manifest.parse("chapter01", entry)
+
+
+def test_a_session_can_show_tenths_of_a_second(tmp_path: Path) -> None:
+    """For timers shorter than a second: rounded down, in whole microseconds."""
+    frames = exchange(fin=False, start=1_764_000_000.0)
+    late = [(ts + (0.3 if i == 4 else 0), f) for i, (ts, f) in enumerate(frames)]
+    pcap = write_pcap(tmp_path / "t.pcap", late)
+    spec = captures.spec({"at": "h1:eth0", "filter": "tcp", "resolution": 0.1})
+    packets = {spec.points[0]: captures.read_pcap(pcap)}
+    text = captures.texts(packets, digits=spec.digits)["h1-eth0.txt"]
+    assert [line.split()[1] for line in text.splitlines()[2:]] == [
+        "0.0", "0.0", "0.0", "0.0", "0.3"
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match=re.escape("resolution is 1, 0.1, 0.01")):
+        captures.spec({"at": "h1:eth0", "filter": "tcp", "resolution": 0.5})

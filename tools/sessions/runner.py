@@ -253,7 +253,12 @@ class Runner:
                             f" it printed:\n{indent(output)}"
                         )
             if pcaps:
-                result.captures = captures.outputs(pcaps, work / "captures", session.id)
+                result.captures = captures.outputs(
+                    pcaps,
+                    work / "captures",
+                    session.id,
+                    session.capture.digits if session.capture else 0,
+                )
         except captures.CaptureError as exc:
             result.problems.append(f"capture: {exc}")
         exchanges = self.playground.recorder.exchanges()
