@@ -1,0 +1,73 @@
+"""impostor.py: a forged reply, taken by the trusting client only."""
+
+from __future__ import annotations
+
+import socket
+
+from tests.chapter02.servers import running
+from tests.conftest import run_listing
+
+SERVER = "chapter02/whoami_server.py"
+TRUSTING = "chapter02/whoami_client.py"
+CAREFUL = "chapter02/retry_client.py"
+IMPOSTOR = "chapter02/impostor.py"
+LIE = "hello 5 bytes from 192.0.2.66 port 6666"
+
+
+def test_the_impostor_sends_its_lie_and_says_so():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as victim:
+        victim.bind(("127.0.0.1", 0))
+        port = victim.getsockname()[1]
+        result = run_listing(IMPOSTOR, str(port), "--message", "boo")
+        data, sender = victim.recvfrom(100)
+    assert data == b"boo"
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (
+        result.stdout == f"sent 'boo' to 127.0.0.1 port {port} from port {sender[1]}\n"
+    )
+
+
+def test_the_trusting_client_believes_the_impostor():
+    # The server drops every request, so only the impostor ever answers.
+    with running(SERVER, "--port", "0", "--loss", "1") as server:
+        args = ["--port", str(server.port), "--timeout", "10"]
+        with running(TRUSTING, *args, port=r"from \S+ port (\d+)") as client:
+            lie = run_listing(IMPOSTOR, str(client.port))
+            client.process.wait(timeout=15)
+    assert lie.returncode == 0, lie.stderr
+    fake = int(lie.stdout.rsplit(" ", 1)[1])
+    assert client.returncode == 0
+    assert client.lines[-1] == f"reply from 127.0.0.1 port {fake}: {LIE}"
+
+
+def test_the_careful_client_never_hears_the_impostor():
+    # Seed 3 drops the first request and answers the second; the impostor
+    # speaks while the client waits after its first try.
+    with running(SERVER, "--port", "0", "--loss", "0.5", "--seed", "3") as server:
+        args = ["--port", str(server.port), "--timeout", "1"]
+        with running(CAREFUL, *args, port=r"(\d+) bytes") as client:
+            mine = client_port(client.process.pid, server.port)
+            lie = run_listing(IMPOSTOR, str(mine))
+            client.process.wait(timeout=15)
+    assert lie.returncode == 0, lie.stderr
+    assert client.returncode == 0, client.stderr
+    assert client.lines[:2] == [
+        "try 1: sent 15 bytes, waiting 1 s",
+        "try 2: sent 15 bytes, waiting 2 s",
+    ]
+    assert client.lines[2] == (
+        f"reply from 127.0.0.1 port {server.port}: 15 bytes from 127.0.0.1 port {mine}"
+    )
+    assert len(client.lines) == 3
+
+
+def client_port(pid: int, server_port: int) -> int:
+    """The local port of the UDP socket connected to SERVER_PORT, as the
+    kernel lists it in /proc/net/udp (what `ss -uan` reads). The client
+    connect()ed before its first line, so the socket is there."""
+    with open("/proc/net/udp") as table:
+        for line in table.readlines()[1:]:
+            local, remote = line.split()[1:3]
+            if int(remote.split(":")[1], 16) == server_port:
+                return int(local.split(":")[1], 16)
+    raise AssertionError(f"no UDP socket connected to port {server_port}")
