@@ -7,6 +7,10 @@
     ``SSL_CERT_FILE`` and ``REQUESTS_CA_BUNDLE`` set, stop, and exit with
     COMMAND's status (128 + N if a signal N ended it, as shells report it).
 
+``--service NAME`` (again for more) chooses other services of the registry
+(:mod:`playground.services`) than the geocoder; ``run`` tells COMMAND where
+each listens in ``PLAYGROUND_<SERVICE>_<PORT>`` (``host:port``).
+
 Problems (a port in use, an address not on this machine, a broken state
 folder, a command that does not exist) are one line on stderr and a non-zero
 exit status, never a traceback.
@@ -47,6 +51,12 @@ def say(line: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def service_names() -> list[str]:
+    from playground.services import REGISTRY
+
+    return [s.name for s in REGISTRY if s.loopback]
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m playground",
@@ -72,6 +82,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             type=Path,
             default=default(None),
             help="folder for the CA and certificates (default: build/playground)",
+        )
+        p.add_argument(
+            "--service",
+            action="append",
+            choices=service_names(),
+            default=default(None),
+            metavar="NAME",
+            help="a service to start (again for more; default: geocoder;"
+            f" known: {', '.join(service_names())})",
         )
         p.add_argument(
             "--verbose",
@@ -115,11 +134,15 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     with Playground(
-        args.host, args.port, args.tls_port, args.state, quiet=not args.verbose
+        args.host,
+        args.port,
+        args.tls_port,
+        args.state,
+        quiet=not args.verbose,
+        services=args.service or ["geocoder"],
     ) as pg:
-        say(f"{pg.http_url}  geocoder over HTTP")
-        ca = f"CA certificate: {pg.ca_file}"
-        say(f"{pg.https_url}  geocoder over HTTPS ({ca})")
+        for line in pg.listening():
+            say(line)
         stop.wait()
     return 0
 
@@ -149,7 +172,12 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    with Playground(args.host, state_dir=args.state, quiet=not args.verbose) as pg:
+    with Playground(
+        args.host,
+        state_dir=args.state,
+        quiet=not args.verbose,
+        services=args.service or ["geocoder"],
+    ) as pg:
         if received:  # told to stop before COMMAND even started
             return 128 + received[0]
         try:

@@ -1,10 +1,13 @@
-"""The playground's own certificate authority and its server certificates.
+"""The one place the playground's certificates come from.
 
 TLS verification is never turned off anywhere in this project. Instead the
-playground makes a certificate authority the first time it starts, keeps it
-in its state directory, and signs a fresh server certificate at every start.
-Clients trust the authority through ``SSL_CERT_FILE`` (the ``ssl`` module)
-and ``REQUESTS_CA_BUNDLE`` (Requests), which ``python -m playground run`` sets.
+playground keeps one certificate authority per state folder (made the first
+time it is needed) and issues every service a fresh leaf certificate, by
+name, each time the service starts: :func:`issue` for the names a service
+declares (see :mod:`playground.services`), :func:`server_context` for a
+ready ``ssl`` context. Clients trust the authority through ``SSL_CERT_FILE``
+(the ``ssl`` module) and ``REQUESTS_CA_BUNDLE`` (Requests), which
+``python -m playground run`` and ``python -m playground.net exec`` set.
 
 The certificates come from ``trustme``: X.509 v3 with subjectAltName, key
 usage and basic constraints, so they pass Python's strict verification
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Sequence
 from pathlib import Path
 
 import trustme
@@ -25,8 +29,25 @@ from cryptography.hazmat.primitives import serialization
 #: otherwise).
 ORGANIZATION = "Network Playground"
 
-#: The names the server certificate is valid for.
-SERVER_NAMES = ("localhost", "127.0.0.1", "::1", "www.example.com", "example.com")
+#: The state folder (CA, certificates, run files) unless told otherwise:
+#: ``PLAYGROUND_STATE``, else ``build/playground`` in the project.
+DEFAULT_STATE = Path(__file__).resolve().parent.parent / "build" / "playground"
+
+#: The names every certificate for a loopback service carries.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+#: What :func:`server_context` certifies unless told otherwise.
+SERVER_NAMES = (*LOOPBACK_NAMES, "www.example.com", "example.com")
+
+
+def state_dir(given: Path | None = None) -> Path:
+    """*given*, else ``$PLAYGROUND_STATE``, else :data:`DEFAULT_STATE`."""
+    return given or Path(os.environ.get("PLAYGROUND_STATE", DEFAULT_STATE))
+
+
+def ca_file(state: Path) -> Path:
+    """The CA certificate that clients of *state*'s services must trust."""
+    return state / "ca.pem"
 
 
 class StateError(Exception):
@@ -44,12 +65,12 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> Path:
     return temporary
 
 
-def authority(state_dir: Path) -> trustme.CA:
-    """Load the playground CA from *state_dir*, creating it on first use."""
-    cert, key = state_dir / "ca.pem", state_dir / "ca-key.pem"
+def authority(state: Path) -> trustme.CA:
+    """Load the playground CA from *state*, creating it on first use."""
+    cert, key = ca_file(state), state / "ca-key.pem"
     if cert.exists() and key.exists():
         return _load(cert, key)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(
         organization_name=ORGANIZATION, organization_unit_name="certificate authority"
     )
@@ -85,10 +106,44 @@ def _load(cert: Path, key: Path) -> trustme.CA:
     return trustme.CA.from_pem(cert_pem, key_pem)
 
 
+def issue(state: Path, names: Sequence[str], dest: Path, unit: str = "server") -> Path:
+    """Write a fresh leaf certificate for *names* (DNS names or addresses),
+    signed by *state*'s CA, with its private key, to *dest* (mode 0600,
+    replaced whole); return *dest*. Clients trust the CA, not the leaf.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     pem = issue(Path(d), ['mail.example.com'], Path(d) / 'smtp.pem')
+    ...     text = pem.read_text()
+    ...     text.count('BEGIN CERTIFICATE'), 'PRIVATE KEY' in text
+    (1, True)
+    """
+    ca = authority(state)
+    leaf = ca.issue_cert(
+        *names,
+        common_name=names[0],
+        organization_name=ORGANIZATION,
+        organization_unit_name=unit,
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    written = _write(dest, leaf.private_key_and_cert_chain_pem.bytes(), 0o600)
+    os.replace(written, dest)
+    return dest
+
+
+def context(chain: Path) -> ssl.SSLContext:
+    """A server-side context that presents the key and chain in *chain*."""
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(chain)
+    return tls
+
+
 def server_context(
-    state_dir: Path, names: tuple[str, ...] = SERVER_NAMES
+    state: Path, names: Sequence[str] = SERVER_NAMES, dest: Path | None = None
 ) -> ssl.SSLContext:
-    """A server-side context with a certificate for *names*, signed by the CA.
+    """A server-side context with a certificate for *names*, signed by the CA
+    (the key and chain are kept in *dest*, default ``server.pem`` in *state*,
+    for the curious: ``openssl x509 -in ...``).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -96,18 +151,4 @@ def server_context(
     ...     sorted(p.name for p in Path(d).iterdir())
     ['ca-key.pem', 'ca.pem', 'server.pem']
     """
-    ca = authority(state_dir)
-    leaf = ca.issue_cert(
-        *names,
-        common_name=names[0],
-        organization_name=ORGANIZATION,
-        organization_unit_name="geocoder",
-    )
-    chain = state_dir / "server.pem"
-    written = _write(chain, leaf.private_key_and_cert_chain_pem.bytes(), 0o600)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        context.load_cert_chain(written)
-    finally:
-        os.replace(written, chain)  # kept for the curious: openssl x509 -in ...
-    return context
+    return context(issue(state, names, dest or state / "server.pem"))

@@ -4,7 +4,8 @@ Twelve machines shaped like a tiny Internet. Everything else in this package
 reads these tables: the builder makes namespaces, links, addresses, routes
 and NAT rules from them, the DNS server takes its records from them, and
 :func:`dot` draws them, so the picture in the book cannot drift from the
-network the reader runs.
+network the reader runs. Which services run on which host is the services'
+own declaration (:mod:`playground.services`).
 
 Two homes share the private range 192.168.1.0/24 on purpose (every home
 router in the world hands out the same few ranges); h1 and h4 even have the
@@ -64,14 +65,6 @@ class Bridge:
 
 
 @dataclass(frozen=True)
-class Service:
-    """A server process that runs on a host."""
-
-    name: str  # also the role passed to playground.net.services
-    ports: tuple[tuple[str, int], ...]  # ("tcp", 80), ("udp", 53)
-
-
-@dataclass(frozen=True)
 class Host:
     """A machine: one network namespace."""
 
@@ -83,8 +76,7 @@ class Host:
     forwarding: bool = False
     masquerade: str | None = None  # NAT on this outgoing interface
     loopback: tuple[str, ...] = ()  # extra addresses on lo ("192.0.2.53/32")
-    services: tuple[Service, ...] = ()
-    role: str = ""  # a few words for status and the figure
+    role: str = ""  # a few words for the figure (its services declare their host)
 
     @property
     def address(self) -> str:
@@ -104,11 +96,8 @@ SITES = {
     "room": ("example.com machine room", "203.0.113.0/24"),
 }
 
+#: The DNS server's address (on backbone's lo), which every resolv.conf names.
 DNS_ADDRESS = "192.0.2.53"
-DNS = Service("dns", (("udp", 53), ("tcp", 53)))
-WWW = Service("www", (("tcp", 80), ("tcp", 443)))
-SMTP = Service("smtp", (("tcp", 25),))
-FTP = Service("ftp", (("tcp", 21),))
 
 HOSTS: tuple[Host, ...] = (
     Host("h1", "client", "homeA", routes=(("default", "192.168.1.1"),), role="client"),
@@ -153,7 +142,6 @@ HOSTS: tuple[Host, ...] = (
         routes=(("198.51.100.0/24", "192.0.2.2"), ("203.0.113.0/24", "192.0.2.6")),
         forwarding=True,
         loopback=(f"{DNS_ADDRESS}/32",),
-        services=(DNS,),
         role="router and DNS server",
     ),
     Host(
@@ -171,7 +159,6 @@ HOSTS: tuple[Host, ...] = (
         "room",
         fqdn="www.example.com",
         routes=(("default", "203.0.113.1"),),
-        services=(WWW,),
         role="HTTP and HTTPS (the geocoder)",
     ),
     Host(
@@ -180,7 +167,6 @@ HOSTS: tuple[Host, ...] = (
         "room",
         fqdn="mail.example.com",
         routes=(("default", "203.0.113.1"),),
-        services=(SMTP,),
         role="SMTP banner",
     ),
     Host(
@@ -189,7 +175,6 @@ HOSTS: tuple[Host, ...] = (
         "room",
         fqdn="ftp.example.com",
         routes=(("default", "203.0.113.1"),),
-        services=(FTP,),
         role="FTP banner",
     ),
 )

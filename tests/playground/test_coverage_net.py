@@ -10,6 +10,7 @@ calls they need to, and run anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,15 +29,30 @@ from typing import Any
 import pytest
 from dnslib import QTYPE, RCODE, DNSRecord
 
+from playground import services
 from playground.net import __main__ as cli
-from playground.net import build, dns, services, topology
+from playground.net import (
+    build,
+    etc,
+    namespaces,
+    processes,
+    status,
+    system,
+    topology,
+)
 from playground.net.build import HostStatus, NetError, Network, Process
+from playground.net.processes import Started
+from playground.services import __main__ as service_main
+from playground.services import banner, dns, ftp, readiness, smtp
+
+smtp_banner = smtp.SMTPBanner
 
 
 @pytest.fixture
 def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Network:
     """A Network whose support checks pass and whose namespace folder is empty."""
     monkeypatch.setattr(build, "check_support", lambda need=("ip",): None)
+    monkeypatch.setattr(namespaces, "NETNS_RUN", tmp_path / "netns")
     monkeypatch.setattr(build, "NETNS_RUN", tmp_path / "netns")
     return Network("powc-", tmp_path / "state")
 
@@ -50,12 +67,12 @@ def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Network:
 def test_a_missing_tool_names_its_debian_package(
     monkeypatch: pytest.MonkeyPatch, tool: str, package: str
 ) -> None:
-    monkeypatch.setattr(build.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(system.os, "geteuid", lambda: 0)
     monkeypatch.setattr(
-        build.shutil, "which", lambda name: None if name == tool else "/x"
+        system.shutil, "which", lambda name: None if name == tool else "/x"
     )
     with pytest.raises(NetError) as caught:
-        build.check_support(("ip", "nft", "tcpdump"))
+        system.check_support(("ip", "nft", "tcpdump"))
     assert str(caught.value) == (
         f"{tool} is missing: install Debian's {package} (make system-deps)"
     )
@@ -63,7 +80,7 @@ def test_a_missing_tool_names_its_debian_package(
 
 def test_a_failed_command_reports_its_first_error_line() -> None:
     with pytest.raises(NetError) as caught:
-        build.run(["sh", "-c", "echo first >&2; echo second >&2; exit 3"])
+        system.run(["sh", "-c", "echo first >&2; echo second >&2; exit 3"])
     assert (
         str(caught.value)
         == "sh -c echo first >&2; echo second >&2; exit 3 failed: first"
@@ -72,12 +89,12 @@ def test_a_failed_command_reports_its_first_error_line() -> None:
 
 def test_a_silent_failure_reports_its_exit_status() -> None:
     with pytest.raises(NetError, match=r"^false failed: exit status 1$"):
-        build.run(["false"])
+        system.run(["false"])
 
 
 def test_run_all_reports_the_first_failure_and_runs_the_rest() -> None:
     with pytest.raises(NetError) as caught:
-        build.run_all(
+        system.run_all(
             [
                 (["true"], None),
                 (["sh", "-c", "cat >&2; exit 4"], "from stdin\n"),
@@ -88,15 +105,15 @@ def test_run_all_reports_the_first_failure_and_runs_the_rest() -> None:
 
 
 def test_run_all_with_no_failure_returns_quietly() -> None:
-    build.run_all([(["true"], None), (["cat"], "input\n")])
+    system.run_all([(["true"], None), (["cat"], "input\n")])
 
 
 def test_nsswitch_conf_without_a_host_file(monkeypatch: pytest.MonkeyPatch) -> None:
     def unreadable(self: Path, *args: Any, **kwargs: Any) -> str:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(build.Path, "read_text", unreadable)
-    assert build.nsswitch_conf() == "hosts:          files dns\n"
+    monkeypatch.setattr(etc.Path, "read_text", unreadable)
+    assert etc.nsswitch_conf() == "hosts:          files dns\n"
 
 
 class FakePath:
@@ -121,8 +138,8 @@ def test_give_back_hands_root_files_to_the_sudo_user(
             raise PermissionError(1, "Operation not permitted")
         chowned.append((path.name, uid, gid))
 
-    monkeypatch.setattr(build.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(build.os, "chown", chown)
+    monkeypatch.setattr(system.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(system.os, "chown", chown)
     monkeypatch.setenv("SUDO_UID", "1234")
     monkeypatch.setenv("SUDO_GID", "99")
     paths = [
@@ -131,15 +148,15 @@ def test_give_back_hands_root_files_to_the_sudo_user(
         FakePath("missing", None),
         FakePath("refuses", 0),
     ]
-    build.give_back(*paths)  # type: ignore[arg-type]
+    system.give_back(*paths)  # type: ignore[arg-type]
     assert chowned == [("root-owned", 1234, 99)]
 
 
 def test_give_back_does_nothing_without_sudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(build.os, "chown", pytest.fail)
+    monkeypatch.setattr(system.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(system.os, "chown", pytest.fail)
     monkeypatch.delenv("SUDO_UID", raising=False)
-    build.give_back(FakePath("root-owned", 0))  # type: ignore[arg-type]
+    system.give_back(FakePath("root-owned", 0))  # type: ignore[arg-type]
 
 
 # -- processes and sockets ----------------------------------------------------
@@ -147,10 +164,11 @@ def test_give_back_does_nothing_without_sudo(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_missing_namespace_or_process(tmp_path: Path) -> None:
     gone = 2**22 + 1  # above Linux's largest process number
-    assert build.namespace_inode(tmp_path / "no-such-namespace") is None
-    assert build.alive(gone) is False
-    assert build.listening(gone) == set()
-    assert build.alive(os.getpid()) is True
+    assert namespaces.inode(tmp_path / "no-such-namespace") is None
+    assert processes.alive(gone) is False
+    assert readiness.listening(gone) == set()
+    assert processes.alive(os.getpid()) is True
+    assert processes.in_namespace(gone, 1) is False
 
 
 def test_listening_sees_listeners_not_connections() -> None:
@@ -159,7 +177,7 @@ def test_listening_sees_listeners_not_connections() -> None:
         with socket.create_connection(("127.0.0.1", port)) as client:
             accepted, _ = server.accept()
             with accepted:
-                found = build.listening(os.getpid())
+                found = readiness.listening(os.getpid())
                 assert ("tcp", port) in found
                 assert ("tcp", client.getsockname()[1]) not in found
 
@@ -174,7 +192,7 @@ def test_stop_kills_a_process_that_ignores_sigterm() -> None:
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
-        Network._stop({proc.pid})
+        processes.stop({proc.pid})
         assert proc.wait(timeout=5) == -signal.SIGKILL
     finally:
         proc.kill()
@@ -187,11 +205,7 @@ def test_stop_kills_a_process_that_ignores_sigterm() -> None:
 
 
 def everything(net: Network, pid: int) -> list[dict[str, Any]]:
-    return [
-        {"host": h.name, "role": s.name, "pid": pid}
-        for h in topology.HOSTS
-        for s in h.services
-    ]
+    return [{"host": s.host, "service": s.name, "pid": pid} for s in services.REGISTRY]
 
 
 def test_namespaces_without_the_netns_folder(net: Network) -> None:
@@ -238,42 +252,75 @@ def finished() -> Iterator[subprocess.Popen[bytes]]:
     yield proc
 
 
+def started(
+    name: str, proc: subprocess.Popen[bytes], log: Path, offset: int = 0
+) -> Started:
+    service = services.named(name)
+    return Started(service, Process(service.host, name, proc.pid), proc, log, offset)
+
+
 def test_a_service_that_dies_is_named_with_its_last_words(
-    net: Network, finished: subprocess.Popen[bytes]
+    tmp_path: Path, finished: subprocess.Popen[bytes]
 ) -> None:
-    (net.run_dir / "logs").mkdir(parents=True)
-    (net.run_dir / "logs" / "dns.log").write_text(
+    log = tmp_path / "dns.log"
+    log.write_text(
+        "an earlier run's last words\n"
         "Traceback (most recent call last):\nOSError: [Errno 98] Address in use\n"
     )
     with pytest.raises(NetError) as caught:
-        net._wait_ready([(Process("backbone", "dns", finished.pid), finished)])
+        processes.wait_ready([started("dns", finished, log, offset=28)])
     assert str(caught.value) == (
         "dns on backbone stopped: OSError: [Errno 98] Address in use"
     )
 
 
 def test_a_service_that_dies_without_a_log(
-    net: Network, finished: subprocess.Popen[bytes]
+    tmp_path: Path, finished: subprocess.Popen[bytes]
 ) -> None:
     with pytest.raises(NetError, match=r"^smtp on mail stopped: no message$"):
-        net._wait_ready([(Process("mail", "smtp", finished.pid), finished)])
+        processes.wait_ready([started("smtp", finished, tmp_path / "none.log")])
 
 
-def test_a_service_that_never_gets_ready(
-    net: Network, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(build, "READY_TIMEOUT", 0.0)
-    net.run_dir.mkdir(parents=True)
-    (net.run_dir / "dns.ready").touch()
+def test_a_service_that_never_gets_ready(tmp_path: Path) -> None:
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        with pytest.raises(NetError, match=r"^services not ready after 0 s: www$"):
-            net._wait_ready(
+        with pytest.raises(
+            NetError, match=r"^services not ready after 0 s: geocoder, dns$"
+        ):
+            processes.wait_ready(
                 [
-                    (Process("backbone", "dns", 1), sleeper),
-                    (Process("www", "www", sleeper.pid), sleeper),
-                ]
+                    started("geocoder", sleeper, tmp_path / "g.log"),
+                    started("dns", sleeper, tmp_path / "d.log"),
+                ],
+                timeout=0.0,
             )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_service_is_ready_when_its_ports_listen_and_its_line_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A declaration with a ready line waits for it as well as the ports."""
+    sleeper = subprocess.Popen(["sleep", "30"])
+    log = tmp_path / "ftp.log"
+    log.write_text("starting\n")
+    serving = "playground.services ftp: listening (ftp 21)\n"
+    item = started("ftp", sleeper, log)
+    with_line = services.Service(
+        "ftp", "x", "ftp", item.service.ports, serve=item.service.serve, ready="^up$"
+    )
+    item.service = with_line
+    monkeypatch.setattr(readiness, "listening", lambda pid: {("tcp", 21)})
+    try:
+        assert processes.is_ready(item) is False  # ports, but no line yet
+        log.write_text("starting\nup\n")
+        assert processes.is_ready(item) is False  # not serving yet
+        log.write_text(f"starting\nup\n{serving}")
+        assert processes.is_ready(item) is True
+        monkeypatch.setattr(readiness, "listening", lambda pid: set())
+        assert processes.is_ready(item) is False  # the line, but no port
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -292,8 +339,8 @@ def test_a_stray_link_in_the_host_namespace_is_removed(
             "8: eth0: <BROADCAST,UP> mtu 1500 qdisc fq\n"
         )
 
-    monkeypatch.setattr(build, "run", run)
-    net._remove_stray_links()
+    monkeypatch.setattr(namespaces, "run", run)
+    namespaces.remove_stray_links(net.prefix)
     assert ran == [["ip", "-o", "link", "show"], ["ip", "link", "del", "powc-h1"]]
 
 
@@ -307,8 +354,8 @@ def test_addresses_when_ip_answers_no_json(
         def communicate(self) -> tuple[str, None]:
             return "Cannot open network namespace", None
 
-    monkeypatch.setattr(build.subprocess, "Popen", NotJSON)
-    assert net._addresses(["h1"]) == {"h1": []}
+    monkeypatch.setattr(status.subprocess, "Popen", NotJSON)
+    assert status.addresses(net.prefix, ["h1"]) == {"h1": []}
 
 
 # -- exec ----------------------------------------------------------------------
@@ -352,13 +399,13 @@ def test_status_of_a_partly_up_playground(
 ) -> None:
     rows = [
         HostStatus("h1", True, ["192.168.1.11/24 eth0"], []),
-        HostStatus("www", True, ["203.0.113.80/24 eth0"], [("www tcp/80", False)]),
+        HostStatus("www", True, ["203.0.113.80/24 eth0"], [("geocoder tcp/80", False)]),
     ]
     fake = SimpleNamespace(status=lambda: rows, prefix="powc-")
     assert cli.show_status(fake) == 1  # type: ignore[arg-type]
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "the playground is only partly up: run up again"
-    assert "www tcp/80 DOWN" in out[-2]
+    assert "geocoder tcp/80 DOWN" in out[-2]
 
 
 def test_ctrl_c_during_up_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -393,10 +440,10 @@ def test_topology_has_no_host_by_another_name() -> None:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, int]]:
-    class QuickSMTP(services.SMTPBanner):
+    class QuickSMTP(smtp_banner):
         timeout = 0.3
 
-    server = services.BannerServer(("127.0.0.1", 0), QuickSMTP)
+    server = banner.BannerServer(("127.0.0.1", 0), QuickSMTP)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address[:2]
@@ -416,15 +463,15 @@ def converse(address: tuple[str, int], *lines: bytes) -> list[str]:
 
 def test_banner_closes_an_idle_connection(smtp: tuple[str, int]) -> None:
     assert converse(smtp) == [
-        services.SMTPBanner.greeting,
+        smtp_banner.greeting,
         "421 4.4.2 mail.example.com idle too long, closing connection",
     ]
 
 
 def test_banner_refuses_a_line_too_long(smtp: tuple[str, int]) -> None:
-    line = b"NOOP " + b"x" * services.MAX_LINE + b"\r\n"
+    line = b"NOOP " + b"x" * banner.MAX_LINE + b"\r\n"
     assert converse(smtp, line) == [
-        services.SMTPBanner.greeting,
+        smtp_banner.greeting,
         "500 5.5.2 Line too long",
     ]
 
@@ -439,7 +486,7 @@ def test_banner_lets_the_client_hang_up(smtp: tuple[str, int]) -> None:
 def test_banner_logs_a_dropped_connection_in_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    server = services.BannerServer(("127.0.0.1", 0), services.FTPBanner)
+    server = banner.BannerServer(("127.0.0.1", 0), ftp.FTPBanner)
     try:
         try:
             raise ConnectionResetError(104, "Connection reset by peer")
@@ -453,39 +500,63 @@ def test_banner_logs_a_dropped_connection_in_one_line(
     )
 
 
-def test_www_needs_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        services.main(["www"])
-    assert caught.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1].endswith("error: www needs --cert")
+def test_the_geocoder_needs_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert service_main.main(["geocoder"]) == 2
+    assert capsys.readouterr().err == (
+        "playground.services geocoder: needs --cert (its key and certificate)\n"
+    )
 
 
 def test_a_service_that_cannot_listen_says_so(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def taken(handler: type[services.Banner], port: int) -> None:
-        raise OSError(98, "Address already in use")
-
-    monkeypatch.setattr(services, "serve_banner", taken)
-    assert services.main(["ftp"]) == 1
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        argv = ["ftp", "--address", "127.0.0.1", "--port", f"ftp={port}"]
+        assert service_main.main(argv) == 1
     assert capsys.readouterr().err == (
-        "playground.net ftp: cannot listen: Address already in use\n"
+        "playground.services ftp: cannot listen: Address already in use\n"
     )
 
 
-def test_a_service_without_a_ready_file(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_a_service_says_where_it_listens_and_stops_on_sigterm(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    served: list[int] = []
-    monkeypatch.setattr(
-        services, "serve_banner", lambda handler, port: served.append(port)
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+
+    def stop_once_listening() -> None:
+        for _ in range(500):
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    killer = threading.Thread(target=stop_once_listening)
+    killer.start()
+    argv = ["smtp", "--address", "127.0.0.1", "--port", f"smtp={port}"]
+    try:
+        assert service_main.main(argv) == 0
+    finally:
+        killer.join()
+    assert capsys.readouterr().err == (
+        f"playground.services smtp: listening (smtp {port})\n"
+        "playground.services smtp: stopped\n"
     )
-    monkeypatch.setattr(
-        services.threading, "Event", lambda: SimpleNamespace(wait=lambda: True)
+    assert signal.getsignal(signal.SIGTERM) == before  # handed back
+
+
+def test_a_program_service_runs_only_as_a_program(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = services.Service(
+        "echo", "x", "h1", (), command=lambda ctx: ["true"], loopback=False
     )
-    assert services.main(["smtp"]) == 0
-    assert served == [25]
-    assert capsys.readouterr().err == "playground.net smtp: listening\n"
+    monkeypatch.setattr(services, "REGISTRY", (*services.REGISTRY, program))
+    assert service_main.main(["echo"]) == 2
+    assert "starts as a program" in capsys.readouterr().err
 
 
 # -- DNS ------------------------------------------------------------------------
@@ -533,10 +604,10 @@ def test_banner_answers_noop_refuses_the_rest_and_says_goodbye(
     assert converse(
         smtp, b"NOOP\r\n", b"MAIL FROM:<a@example.com>\r\n", b"quit\r\n"
     ) == [
-        services.SMTPBanner.greeting,
+        smtp_banner.greeting,
         "250 2.0.0 OK",
-        services.SMTPBanner.refusal,
-        services.SMTPBanner.bye,
+        smtp_banner.refusal,
+        smtp_banner.bye,
     ]
 
 
@@ -544,9 +615,9 @@ def test_banner_answers_noop_refuses_the_rest_and_says_goodbye(
 def all_up(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
     """Every namespace "exists" (a link to this process's own network
     namespace) and every service "runs" as this process."""
-    build.NETNS_RUN.mkdir()
+    namespaces.NETNS_RUN.mkdir()
     for h in topology.HOSTS:
-        (build.NETNS_RUN / net.ns(h.name)).symlink_to("/proc/self/ns/net")
+        (namespaces.NETNS_RUN / net.ns(h.name)).symlink_to("/proc/self/ns/net")
     net.run_dir.mkdir(parents=True)
     net.state_file.write_text(json.dumps({"processes": everything(net, os.getpid())}))
     return net
@@ -566,17 +637,15 @@ def test_up_when_already_up_changes_nothing(
 def test_status_reports_each_host_and_service(
     all_up: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    www = topology.host("www")
+    # Only the geocoder's ports are open.
+    monkeypatch.setattr(readiness, "listening", lambda pid: {("tcp", 80), ("tcp", 443)})
     monkeypatch.setattr(
-        build, "listening", lambda pid: set(www.services[0].ports)
-    )  # only www's ports are open
-    monkeypatch.setattr(
-        Network, "_addresses", lambda self, hosts: {h: [f"{h} addr"] for h in hosts}
+        status, "addresses", lambda prefix, hosts: {h: [f"{h} addr"] for h in hosts}
     )
     rows = {row.host: row for row in all_up.status()}
     assert set(rows) == {h.name for h in topology.HOSTS}
     assert rows["www"].healthy and rows["www"].addresses == ["www addr"]
-    assert rows["www"].services == [("www tcp/80+tcp/443", True)]
+    assert rows["www"].services == [("geocoder tcp/80+tcp/443", True)]
     assert rows["h1"].healthy  # no services: its namespace is enough
     assert not rows["backbone"].healthy  # the DNS server's port is closed
     assert rows["backbone"].services == [("dns udp/53+tcp/53", False)]

@@ -211,7 +211,8 @@ class TestPlayground:
             assert re.search(rf"^{h.name}\s", done.stdout, re.M), h.name
         assert "203.0.113.80/24 eth0" in done.stdout
         assert "198.51.100.6/30 wan" in done.stdout
-        assert "www tcp/80+tcp/443 up" in done.stdout
+        assert "geocoder tcp/80+tcp/443 up" in done.stdout
+        assert "smtp tcp/25 up" in done.stdout and "ftp tcp/21 up" in done.stdout
         assert "dns udp/53+tcp/53 up" in done.stdout
         assert done.stdout.rstrip().endswith("all hosts and services are up")
 

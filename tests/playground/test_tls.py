@@ -159,10 +159,12 @@ def test_the_server_certificate(
     san = server_cert.extensions.get_extension_for_class(
         x509.SubjectAlternativeName
     ).value
+    # The loopback names, and the names the geocoder's declaration asks for.
     assert set(san.get_values_for_type(x509.DNSName)) == {
         "localhost",
         "www.example.com",
         "example.com",
+        "geocoder.example.com",
     }
     assert set(san.get_values_for_type(x509.IPAddress)) == {
         ipaddress.ip_address("127.0.0.1"),

@@ -1,4 +1,4 @@
-"""The playground's DNS server, which runs on ``backbone``.
+"""The playground's DNS server, which runs on ``backbone`` (192.0.2.53).
 
 It plays every part the real DNS splits between many machines: it holds the
 records of example.com and example.net (the names in
@@ -21,11 +21,13 @@ www.example.com. A 203.0.113.80
 from __future__ import annotations
 
 import sys
+import threading
 
 from dnslib import CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, A, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 from playground.net import topology
+from playground.services.spec import Context, Port, Service
 
 TTL = 60
 SERIAL = 2025010101
@@ -123,12 +125,60 @@ class ErrorsOnly(DNSLogger):
         )
 
 
-def serve(address: str, port: int = 53) -> list[DNSServer]:
-    """Answer over UDP and TCP on *address*, in background threads."""
-    servers = [
-        DNSServer(Zone(), address=address, port=port, tcp=tcp, logger=ErrorsOnly())
-        for tcp in (False, True)
-    ]
-    for server in servers:
-        server.start_thread()
-    return servers
+class DNSRun:
+    """The zone served over UDP and TCP on one port number, bound."""
+
+    def __init__(self, servers: list[DNSServer]) -> None:
+        self.servers = servers
+        udp, tcp = (int(s.server.server_address[1]) for s in servers)
+        self.ports = {"dns": udp, "dns-tcp": tcp}
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for server in self.servers:
+            thread = threading.Thread(
+                target=server.server.serve_forever, args=(0.1,), daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        if self.threads:
+            for server in self.servers:
+                server.server.shutdown()
+        for server in self.servers:
+            server.server.server_close()
+        for thread in self.threads:
+            thread.join()
+        self.threads.clear()
+
+
+def serve(ctx: Context) -> DNSRun:
+    """Bind UDP, then TCP on the same port number (on loopback, a free one)."""
+    zone = Zone()
+    udp = DNSServer(
+        zone, address=ctx.address, port=ctx.ports["dns"], logger=ErrorsOnly()
+    )
+    port = int(udp.server.server_address[1])
+    try:
+        tcp = DNSServer(
+            zone,
+            address=ctx.address,
+            port=ctx.ports["dns-tcp"] or port,
+            tcp=True,
+            logger=ErrorsOnly(),
+        )
+    except BaseException:
+        udp.server.server_close()
+        raise
+    return DNSRun([udp, tcp])
+
+
+SERVICE = Service(
+    name="dns",
+    summary="DNS server of example.com and example.net",
+    host="backbone",
+    ports=(Port("dns", "udp", 53), Port("dns-tcp", "tcp", 53)),
+    serve=serve,
+    bind=topology.DNS_ADDRESS,
+)

@@ -1,0 +1,65 @@
+"""The playground's services, one module each, and the registry of them.
+
+Each module declares one :class:`~playground.services.spec.Service`: how it
+starts, how readiness is known, its ports, the playground host it runs on
+and the names its certificate needs. :data:`REGISTRY` lists them; the
+loopback runner (:class:`Playground`, from :mod:`playground.loopback`) and
+the network playground (:mod:`playground.net.processes`) both read it, so
+adding a service is adding a module and one line here.
+
+>>> [(s.name, s.host) for s in REGISTRY]
+[('geocoder', 'www'), ('dns', 'backbone'), ('smtp', 'mail'), ('ftp', 'ftp')]
+>>> named('geocoder').port('https').label
+'tcp/443'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from playground.services import dns, ftp, geocoder, smtp
+from playground.services.spec import Context, Port, Running, Service
+
+if TYPE_CHECKING:
+    from playground.loopback import Playground, url_host
+
+__all__ = [
+    "REGISTRY",
+    "Context",
+    "Playground",
+    "Port",
+    "Running",
+    "Service",
+    "url_host",
+]
+
+#: Every service, in the order the runners start them (slowest first).
+REGISTRY: tuple[Service, ...] = (
+    geocoder.SERVICE,
+    dns.SERVICE,
+    smtp.SERVICE,
+    ftp.SERVICE,
+)
+
+
+def named(name: str) -> Service:
+    """The service called *name* (:class:`KeyError` naming the others if none)."""
+    for service in REGISTRY:
+        if service.name == name:
+            return service
+    known = ", ".join(s.name for s in REGISTRY)
+    raise KeyError(f"no service {name!r} in the playground (services: {known})")
+
+
+def on_host(host: str) -> tuple[Service, ...]:
+    """The services that run on *host* in the network playground."""
+    return tuple(s for s in REGISTRY if s.host == host)
+
+
+def __getattr__(name: str) -> Any:
+    # The loopback runner imports this registry, so it is imported on demand.
+    if name in ("Playground", "url_host"):
+        from playground import loopback
+
+        return getattr(loopback, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
