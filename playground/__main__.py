@@ -51,12 +51,6 @@ def say(line: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-def service_names() -> list[str]:
-    from playground.services import REGISTRY
-
-    return [s.name for s in REGISTRY if s.loopback]
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m playground",
@@ -86,11 +80,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.add_argument(
             "--service",
             action="append",
-            choices=service_names(),
             default=default(None),
             metavar="NAME",
-            help="a service to start (again for more; default: geocoder;"
-            f" known: {', '.join(service_names())})",
+            help="a service of the registry to start (again for more; default:"
+            " geocoder; python -m playground.services -h lists them)",
         )
         p.add_argument(
             "--verbose",
@@ -211,6 +204,9 @@ def start(args: argparse.Namespace) -> int:
         return run(args) if args.command == "run" else serve(args)
     except StateError as exc:
         problem = str(exc)
+    except (KeyError, ValueError) as exc:  # --service: none by that name, or
+        print(f"{what}: {exc.args[0]}", file=sys.stderr)  # not for loopback
+        return 2
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if exc.filename:

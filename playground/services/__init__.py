@@ -5,7 +5,20 @@ starts, how readiness is known, its ports, the playground host it runs on
 and the names its certificate needs. :data:`REGISTRY` lists them; the
 loopback runner (:class:`Playground`, from :mod:`playground.loopback`) and
 the network playground (:mod:`playground.net.processes`) both read it, so
-adding a service is adding a module and one line here.
+adding a service is adding a module and one line here:
+
+1. ``playground/services/NAME.py`` declares ``SERVICE = Service(...)``: its
+   name, a summary, the host it runs on (a host of
+   :mod:`playground.net.topology`), its ports, the names its certificate
+   needs (if a port is TLS), and either ``serve`` (Python: bind on
+   ``ctx.address`` and ``ctx.ports``, return an object with ``ports``,
+   ``start()`` and ``stop()``) or ``command`` (a program that stays in the
+   foreground and logs to its output; its configuration goes in
+   ``ctx.work``), and ``ready`` if listening ports do not mean ready;
+2. :data:`REGISTRY` lists it;
+3. a name clients use goes in the topology's DNS (``fqdn`` or ``ALIASES``);
+4. tests start it with ``Playground(services=["NAME"])`` on loopback, and
+   ``python -m playground.net status`` shows it ``up`` on its host.
 
 >>> [(s.name, s.host) for s in REGISTRY]
 [('geocoder', 'www'), ('dns', 'backbone'), ('smtp', 'mail'), ('ftp', 'ftp')]
