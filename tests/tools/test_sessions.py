@@ -11,7 +11,9 @@ playground skipped where it cannot run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -181,7 +183,10 @@ def test_normalise_touches_only_ports_dates_and_line_ends():
         ({"host": ["h1", "h4"]}, "or one per command"),
         ({"host": "h1", "services": "geocoder"}, "neither services nor wire"),
         ({"host": "h1", "wire": True}, "neither services nor wire"),
-        ({"normalise": "no-such-rule"}, "normalise names rules: http-date, pid,"),
+        (
+            {"normalise": "no-such-rule"},
+            "normalise names rules: address-port, http-date, pid,",
+        ),
         ({"normalise": "ports"}, "line-ends and ports always apply"),
         ({"timeout": 0}, "timeout must be a positive number"),
     ],
@@ -391,3 +396,172 @@ def test_a_session_file_for_a_chapter_not_in_the_book_is_refused(tmp_path, monke
     (tmp_path / "chapter17.toml").write_text("")
     with pytest.raises(manifest.ManifestError, match="no chapter chapter17 is in"):
         manifest.session_files()
+
+
+# -- sessions with servers -----------------------------------------------------
+
+PROGRAMS = Path(__file__).parent / "programs"
+SERVER = {
+    "name": "server",
+    "command": "python3 listings/chapter01/udp_echo.py --port 4242",
+    "ready": {"line": "^listening on"},
+}
+
+
+@pytest.fixture
+def programs(tmp_path, monkeypatch):
+    """The tests' UDP programs, as if they were chapter 1's listings."""
+    listings = tmp_path / "listings"
+    shutil.copytree(PROGRAMS, listings / "chapter01")
+    monkeypatch.setattr(paths, "LISTINGS", listings)
+    monkeypatch.setattr(paths, "TRANSCRIPTS", tmp_path / "transcripts")
+    return listings / "chapter01"
+
+
+def test_a_server_s_terminal_follows_the_clients_with_its_ctrl_c(
+    sessions_runner, programs
+):
+    demo = session(
+        commands=[
+            "python3 listings/chapter01/udp_ask.py 127.0.0.1 4242 one",
+            "python3 listings/chapter01/udp_ask.py 127.0.0.1 4242 two",
+        ],
+        servers=[SERVER],
+        ports=[4242],
+        normalise="address-port",
+    )
+    result = sessions_runner.run(demo)
+    assert result.problems == []
+    assert result.transcript == (
+        "$ python3 listings/chapter01/udp_ask.py 127.0.0.1 4242 one\n"
+        "'ONE' from port 4242 to port 50001\n"
+        "$ python3 listings/chapter01/udp_ask.py 127.0.0.1 4242 two\n"
+        "'TWO' from port 4242 to port 50002\n"
+        "$ python3 listings/chapter01/udp_echo.py --port 4242\n"
+        "starting\n"
+        "listening on 0.0.0.0 port 4242\n"
+        "'one' from 127.0.0.1 port 50001\n"
+        "'two' from 127.0.0.1 port 50002\n"
+        "^C\n"
+        "stopped\n"
+    )
+
+
+def test_a_server_shown_in_a_file_of_its_own(sessions_runner, programs):
+    demo = session(
+        commands="python3 listings/chapter01/udp_ask.py 127.0.0.1 4242",
+        servers=[{**SERVER, "shown": "file"}],
+        ports=[4242],
+        normalise="address-port",
+    )
+    assert [p.name for p in demo.files()] == ["demo.txt", "demo-server.txt"]
+    result = sessions_runner.run(demo)
+    assert result.problems == []
+    assert result.transcript.count("$ ") == 1
+    server = result.outputs()[demo.server_path(demo.servers[0])]
+    assert server.startswith("$ python3 listings/chapter01/udp_echo.py --port 4242\n")
+    assert server.endswith("'hello' from 127.0.0.1 port 50001\n^C\nstopped\n")
+
+
+def test_killing_the_server_mid_session_fails_at_once_naming_it(
+    sessions_runner, programs
+):
+    killer = (
+        "import os, signal, time; os.kill(int(open('server.pid').read()), 9);"
+        " time.sleep(25)"
+    )
+    demo = session(
+        commands=f'python3 -c "{killer}"',
+        servers=[{**SERVER, "command": SERVER["command"] + " --pidfile server.pid"}],
+        ports=[4242],
+        timeout=25,
+    )
+    started = time.monotonic()
+    result = sessions_runner.run(demo)
+    assert time.monotonic() - started < 10  # well within the command's 25 s
+    [problem] = result.problems
+    assert problem.startswith("server ended (status -9) while `python3 -c")
+    assert "listening on 0.0.0.0 port" in problem
+    assert "the session failed" in compare.report(result)
+
+
+def test_a_server_that_is_never_ready_fails_the_session_without_its_clients(
+    sessions_runner, programs
+):
+    demo = session(
+        commands="python3 listings/chapter01/udp_ask.py 127.0.0.1 4242",
+        servers=[{**SERVER, "ready": {"line": "^never$", "timeout": 1}}],
+        ports=[4242],
+    )
+    result = sessions_runner.run(demo)
+    assert result.problems[0].startswith("server was not ready after 1 s")
+    assert "udp_ask" not in result.transcript  # no client ran
+    assert result.transcript.startswith("$ python3 listings/chapter01/udp_echo.py")
+
+
+def test_a_server_that_does_not_exit_as_expected_after_ctrl_c_fails(
+    sessions_runner, programs
+):
+    demo = session(
+        commands="python3 listings/chapter01/udp_ask.py 127.0.0.1 4242",
+        servers=[{**SERVER, "status": 130}],
+        ports=[4242],
+    )
+    [problem] = sessions_runner.run(demo).problems
+    assert problem.startswith(
+        "server exited with status 0 after Ctrl-C, the session file expects 130"
+    )
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        ({"command": "x"}, "name must be"),
+        ({"name": "s", "command": "x", "ready": {}}, "a line or a port"),
+        ({"name": "s", "command": "x", "ready": 3}, "ready must be a table"),
+        ({"name": "s", "command": "x", "ready": {"line": "("}}, "ready's line"),
+        ({"name": "s", "command": "", "ready": {"port": 1}}, "command must be"),
+        ({**SERVER, "shown": "before"}, "shown must be one of after, file"),
+        ({**SERVER, "host": "h9"}, "host must be a host"),
+        ({**SERVER, "colour": 1}, r"unknown field\(s\) colour"),
+        ({**SERVER, "host": "www"}, "either every command and server has a host"),
+    ],
+)
+def test_a_wrong_server_entry_is_refused_with_its_reason(server, message):
+    with pytest.raises(manifest.ManifestError, match=message):
+        session(servers=[server])
+
+
+def test_ports_are_for_loopback_sessions():
+    with pytest.raises(manifest.ManifestError, match="ports are for loopback"):
+        session(host="h1", ports=[4242])
+    with pytest.raises(manifest.ManifestError, match="ports must be a list"):
+        session(ports=[70000])
+
+
+def test_a_network_session_runs_its_server_on_a_host_behind_the_clients_nat(
+    sessions_runner, programs
+):
+    if network.support():
+        pytest.skip(f"the network playground cannot run here: {network.support()}")
+    demo = session(
+        host="h1",
+        commands="python3 listings/chapter01/udp_ask.py 203.0.113.80 4242",
+        servers=[{**SERVER, "host": "www"}],
+        normalise="address-port",
+    )
+    assert demo.on_network and demo.prompt == "#"
+    result = sessions_runner.run(demo)
+    assert result.problems == []
+    lines = result.transcript.splitlines()
+    assert lines[0] == (
+        "# python -m playground.net exec h1 --"
+        " python3 listings/chapter01/udp_ask.py 203.0.113.80 4242"
+    )
+    assert lines[1] == "'HELLO' from port 4242 to port 50001"
+    assert lines[2] == (
+        "# python -m playground.net exec www --"
+        " python3 listings/chapter01/udp_echo.py --port 4242"
+    )
+    # www sees home A's modem, not h1's private address.
+    assert "'hello' from 198.51.100.2 port 50001" in lines

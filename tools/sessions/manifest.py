@@ -17,6 +17,7 @@ from pathlib import Path
 
 from playground.net import topology
 from tools import captures, chapters, paths
+from tools.harness import Ready
 from tools.sessions.normalise import ALWAYS, RULES, Pattern
 
 SERVICES = ("none", "geocoder")
@@ -37,13 +38,39 @@ FIELDS = {
     "host",
     "normalise",
     "capture",
+    "servers",
+    "ports",
 }
+#: The fields of a ``[[session.servers]]`` entry.
+SERVER_FIELDS = {"name", "command", "host", "ready", "status", "shown"}
+#: Where a server's terminal is shown: after the foreground commands, in
+#: the session's file; or in a file of its own, ``ID-NAME.txt``.
+SHOWN = ("after", "file")
 #: How the reader runs a command on a host of the network playground.
 NET_EXEC = "python -m playground.net exec"
 
 
 class ManifestError(ValueError):
     """A session file says something impossible (unknown field, wrong type...)."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """A process a session starts in the background before its commands (a
+    server), waits for, and stops with Ctrl-C after them."""
+
+    name: str
+    command: str
+    ready: Ready
+    host: str = ""
+    status: int = 0  # the exit status it must end with after Ctrl-C
+    shown: str = "after"
+
+    def prompt(self) -> str:
+        """The command as the reader types it (after the prompt)."""
+        if not self.host:
+            return self.command
+        return f"{NET_EXEC} {self.host} -- {self.command}"
 
 
 @dataclass(frozen=True)
@@ -64,6 +91,8 @@ class Session:
     normalise: tuple[str, ...] = ()  # rules beyond normalise.ALWAYS
     patterns: tuple[Pattern, ...] = ()  # the rules its file defines
     capture: captures.Spec | None = None  # packet captures while it runs
+    servers: tuple[Server, ...] = ()  # started first, stopped last
+    ports: tuple[int, ...] = ()  # the reader's ports, free ones here (loopback)
 
     @property
     def name(self) -> str:
@@ -72,7 +101,7 @@ class Session:
     @property
     def on_network(self) -> bool:
         """Whether the commands run on hosts of the network playground."""
-        return bool(self.hosts)
+        return bool(self.hosts) or any(s.host for s in self.servers)
 
     @property
     def prompt(self) -> str:
@@ -102,8 +131,13 @@ class Session:
             return None
         return paths.TRANSCRIPTS / self.chapter / f"wire-{self.id}.txt"
 
+    def server_path(self, server: Server) -> Path:
+        """The file of a server shown in a file of its own."""
+        return paths.TRANSCRIPTS / self.chapter / f"{self.id}-{server.name}.txt"
+
     def files(self) -> list[Path]:
         files = [self.path] + ([self.wire_path] if self.wire_path else [])
+        files += [self.server_path(s) for s in self.servers if s.shown == "file"]
         if self.capture is not None:
             files += self.capture.files(paths.TRANSCRIPTS / self.chapter / self.id)
         return files
@@ -202,6 +236,23 @@ def parse(
             f"{where}: normalise names rules: {', '.join(sorted(known))}"
             " (line-ends and ports always apply)"
         )
+    servers = _servers(where, entry.get("servers", []), names)
+    if servers and (bool(hosts) != all(s.host for s in servers)):
+        raise ManifestError(
+            f"{where}: either every command and server has a host (the network"
+            " playground) or none has"
+        )
+    ports = entry.get("ports", [])
+    if not (
+        isinstance(ports, list)
+        and all(isinstance(p, int) and 0 < p < 65536 for p in ports)
+    ):
+        raise ManifestError(f"{where}: ports must be a list of port numbers")
+    if ports and hosts:
+        raise ManifestError(
+            f"{where}: ports are for loopback sessions (the network playground's"
+            " hosts use the reader's ports as they are)"
+        )
     timeout = entry.get("timeout", 30.0)
     if not isinstance(timeout, int | float) or timeout <= 0:
         raise ManifestError(f"{where}: timeout must be a positive number of seconds")
@@ -231,7 +282,84 @@ def parse(
         normalise=tuple(rules),
         patterns=tuple(p for p in defined if p.name in rules),
         capture=capture,
+        servers=servers,
+        ports=tuple(ports),
     )
+
+
+def _servers(where: str, entries: object, hosts: list[str]) -> tuple[Server, ...]:
+    """The ``[[session.servers]]`` of one session, checked."""
+    if not isinstance(entries, list):
+        raise ManifestError(f"{where}: servers must be [[session.servers]] tables")
+    found: list[Server] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ManifestError(f"{where}: servers must be [[session.servers]] tables")
+        name = entry.get("name", "")
+        here = f"{where} server {name!r}"
+        unknown = set(entry) - SERVER_FIELDS
+        if unknown:
+            raise ManifestError(
+                f"{here}: unknown field(s) {', '.join(sorted(unknown))}"
+            )
+        if not (isinstance(name, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)):
+            raise ManifestError(
+                f"{here}: name must be lower-case letters, digits and dashes"
+            )
+        if name in (s.name for s in found):
+            raise ManifestError(f"{here}: two servers with the same name")
+        command = entry.get("command")
+        if not (isinstance(command, str) and command.strip()):
+            raise ManifestError(f"{here}: command must be a string")
+        host = entry.get("host", "")
+        if host and host not in hosts:
+            raise ManifestError(
+                f"{here}: host must be a host of the network playground"
+                f" ({' '.join(hosts)})"
+            )
+        status = entry.get("status", 0)
+        if not isinstance(status, int):
+            raise ManifestError(f"{here}: status must be a number")
+        shown = entry.get("shown", "after")
+        if shown not in SHOWN:
+            raise ManifestError(f"{here}: shown must be one of {', '.join(SHOWN)}")
+        found.append(
+            Server(name, command, _ready(here, entry.get("ready")), host, status, shown)
+        )
+    return tuple(found)
+
+
+def _ready(where: str, ready: object) -> Ready:
+    """A server's ``ready`` table: ``{ line = "REGEX" }`` or ``{ port = N }``
+    (with ``protocol = "udp"`` for UDP), and an optional ``timeout``."""
+    if not isinstance(ready, dict) or set(ready) - {
+        "line",
+        "port",
+        "protocol",
+        "timeout",
+    }:
+        raise ManifestError(
+            f'{where}: ready must be a table: {{ line = "REGEX" }} or'
+            f' {{ port = N, protocol = "tcp" or "udp" }}, with an optional timeout'
+        )
+    line, port = ready.get("line", ""), ready.get("port", 0)
+    protocol, timeout = ready.get("protocol", "tcp"), ready.get("timeout", 10.0)
+    if not (
+        isinstance(line, str)
+        and isinstance(port, int)
+        and isinstance(protocol, str)
+        and isinstance(timeout, int | float)
+    ):
+        raise ManifestError(f"{where}: ready's line is a string, its port a number")
+    if line:
+        try:
+            re.compile(line)
+        except re.error as exc:
+            raise ManifestError(f"{where}: ready's line: {exc}") from None
+    try:
+        return Ready(line=line, port=port, protocol=protocol, timeout=float(timeout))
+    except ValueError as exc:
+        raise ManifestError(f"{where}: {exc}") from None
 
 
 def load(chapter: str, path: Path) -> list[Session]:

@@ -19,6 +19,15 @@ this order:
     its port: 50001, 50002, ... (after the client ports already known), one
     per such line, so that two clients that happen to get the same port
     still make the same transcript. (Before ``ports``.)
+``address-port``
+    A port in a socket address as Python prints it, ``('192.0.2.1', 43125)``
+    (or an IPv6 one, ``('::1', 43125, 0, 0)``), or written out after an
+    address, ``192.0.2.1 port 43125``, when it is one of the
+    ephemeral ports the kernel picks for clients (32768-60999), shows as the
+    next client port, 50001, 50002, ... in order of first appearance; the
+    same port shows the same number in every file of the session (the
+    runner adds these to the ports that ``ports`` replaces, through
+    :func:`address_ports`). (Before ``ports``.)
 ``ports``
     Each real port (the playground's, and the client ports it saw) becomes
     the port the reader would see (8080 for HTTP, 8443 for HTTPS, 50001,
@@ -57,7 +66,35 @@ _WHOAMI_LINE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3} (\d{1,5})$", re.MULTILINE)
 # before it, so that the replacement can keep the column where it was.
 _RTT = re.compile(r" *(?<![\w.])\d+\.\d{3}ms(?!\w)")
 
+# A socket address: a quoted host then the port, as Python prints a tuple; or
+# an address, " port ", the port.
+_ADDRESS = re.compile(
+    r"""(?:\(['"][0-9A-Fa-f.:]+['"], |(?<![\w.:])"""
+    r"""(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]*) port )(\d{1,5})(?!\d)"""
+)
+EPHEMERAL = range(32768, 61000)
+
 Rule = Callable[[str, Mapping[int, int]], str]
+
+
+def address_ports(texts: Iterable[str], ports: Mapping[int, int]) -> dict[int, int]:
+    """*ports* and, numbered after its client ports, each ephemeral port
+    that the *texts* show in a socket address (rule ``address-port``).
+
+    >>> address_ports(["from ('127.0.0.1', 43125)", "to ('::1', 43125, 0, 0)",
+    ...                "('10.0.0.1', 1060) and ('10.0.0.2', 39000)",
+    ...                "from 0.0.0.0 port 39000, from ::1 port 40001"], {})
+    {43125: 50001, 39000: 50002, 40001: 50003}
+    """
+    found = dict(ports)
+    clients = [shown for shown in found.values() if shown >= DISPLAY_CLIENT_PORT]
+    numbers = itertools.count(max(clients, default=DISPLAY_CLIENT_PORT - 1) + 1)
+    for text in texts:
+        for match in _ADDRESS.finditer(text):
+            port = int(match[1])
+            if port in EPHEMERAL and port not in found:
+                found[port] = next(numbers)
+    return found
 
 
 def line_ends(text: str, ports: Mapping[int, int]) -> str:
@@ -90,6 +127,7 @@ def http_date(text: str, ports: Mapping[int, int]) -> str:
 RULES: dict[str, Rule] = {
     "line-ends": line_ends,
     "whoami-port": whoami_port,
+    "address-port": lambda text, ports: text,  # address_ports does its work
     "ports": real_ports,
     "tracepath-rtt": tracepath_rtt,
     "http-date": http_date,

@@ -27,10 +27,10 @@ import contextlib
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -39,12 +39,14 @@ from playground.net import build as net_build
 from playground.net import topology
 from playground.services import Playground
 from tools import captures, childenv, paths
+from tools.harness import Harness, HarnessError, Process, free_port
 from tools.sessions import network
-from tools.sessions.manifest import Session
+from tools.sessions.manifest import Server, Session
 from tools.sessions.normalise import (
     DISPLAY_CLIENT_PORT,
     DISPLAY_HTTP_PORT,
     DISPLAY_HTTPS_PORT,
+    address_ports,
     normalise,
 )
 
@@ -61,6 +63,7 @@ class Result:
     session: Session
     transcript: str = ""
     wire: str | None = None
+    servers: dict[Path, str] = field(default_factory=dict)  # shown = "file"
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     skipped: str = ""  # why the session could not run here (files untouched)
@@ -77,6 +80,10 @@ class Result:
         out = {self.session.path: self.transcript}
         if self.session.wire_path is not None:
             out[self.session.wire_path] = self.wire or ""
+        for server in self.session.servers:
+            if server.shown == "file":
+                path = self.session.server_path(server)
+                out[path] = self.servers.get(path, "")
         for suffix, data in self.captures.items():
             if not suffix.endswith(captures.AS_MADE):
                 out[self.capture_path(suffix)] = data.decode("utf-8")
@@ -187,13 +194,26 @@ class Runner:
         http, https = (int(s.server_address[1]) for s in self.playground.servers)
         return {http: DISPLAY_HTTP_PORT, https: DISPLAY_HTTPS_PORT}
 
-    def real_argv(self, command: str) -> list[str]:
-        """The command line to run for what the reader types."""
+    def real_argv(
+        self, command: str, chosen: Mapping[int, int] | None = None, on_host: str = ""
+    ) -> list[str]:
+        """The command line to run for what the reader types: the reader's
+        ports become the real ones (the playground's in loopback URLs, and
+        the session's *chosen* free ports, real: shown, wherever they stand
+        as a number of their own), and ``python3`` this project's Python.
+        On a host of the network playground (*on_host*) nothing changes:
+        ``python3`` there is found on ``PATH``, the virtual environment's."""
+        argv = shlex.split(command)
+        if on_host:
+            return argv
         real = {shown: str(port) for port, shown in self.server_ports().items()}
         argv = [
             _DISPLAY_AUTHORITY.sub(lambda m: m.group(1) + real[int(m.group(2))], arg)
-            for arg in shlex.split(command)
+            for arg in argv
         ]
+        for port, shown in (chosen or {}).items():
+            mine = re.compile(rf"(?<![\w.-]){shown}(?![\w.])")
+            argv = [mine.sub(str(port), arg) for arg in argv]
         if argv and argv[0] in ("python", "python3"):
             argv[0] = sys.executable
         return argv
@@ -213,6 +233,8 @@ class Runner:
         return work
 
     def run(self, session: Session) -> Result:
+        """Run *session*: its servers (in the background, until ready), its
+        commands, then Ctrl-C to each server; what it printed, normalised."""
         result = Result(session)
         result.skipped = self.unavailable(session)
         if result.skipped:
@@ -235,23 +257,13 @@ class Runner:
                 result.problems.append(problem)
                 return result
         self.playground.recorder.clear()
+        # The reader's ports (``ports = [...]``) are free ones here.
+        chosen = {free_port(): shown for shown in session.ports}
         pieces: list[str] = []
+        servers: dict[Server, str] = {}
         try:
             with self._capturing(session, work / "captures") as pcaps:
-                for command, expected in zip(
-                    session.prompts(), session.statuses, strict=True
-                ):
-                    argv = self.real_argv(command)
-                    output, status = self._command(argv, work, env, session.timeout)
-                    if output and not output.endswith("\n"):
-                        output += "\n"  # the next prompt starts on a line of its own
-                    pieces.append(f"{session.prompt} {command}\n{output}")
-                    if status != expected:
-                        result.problems.append(
-                            f"`{command}` exited with status {status},"
-                            f" the session file expects {expected};"
-                            f" it printed:\n{indent(output)}"
-                        )
+                pieces, servers = self._processes(session, work, env, chosen, result)
             if pcaps:
                 result.captures = captures.outputs(
                     pcaps,
@@ -264,10 +276,18 @@ class Runner:
         exchanges = self.playground.recorder.exchanges()
         # The loopback playground's ports mean nothing on the network one.
         ports = {} if session.on_network else self.server_ports()
+        ports.update(chosen)
         for number, exchange in enumerate(exchanges):
             ports.setdefault(exchange.port, DISPLAY_CLIENT_PORT + number)
+        if "address-port" in session.normalise:
+            ports = address_ports(["".join(pieces), *servers.values()], ports)
         rules, defined = session.normalise, session.rules()
-        result.transcript = normalise("".join(pieces), ports, rules, defined)
+        after = [text for server, text in servers.items() if server.shown == "after"]
+        result.transcript = normalise("".join(pieces + after), ports, rules, defined)
+        for server, text in servers.items():
+            if server.shown == "file":
+                path = session.server_path(server)
+                result.servers[path] = normalise(text, ports, rules, defined)
         if session.wire:
             heads = [
                 normalise(e.text(), ports, rules, defined).rstrip("\n") + "\n"
@@ -284,10 +304,10 @@ class Runner:
                 + indent(log.read_text(encoding="utf-8"))
             )
         for text in result.outputs().values():
-            for path in (str(self.scratch), str(paths.ROOT)):
-                if path in text:
+            for place in (str(self.scratch), str(paths.ROOT)):
+                if place in text:
                     result.problems.append(
-                        f"the output contains the path {path},"
+                        f"the output contains the path {place},"
                         " which differs on every machine"
                     )
         result.seconds = time.monotonic() - started
@@ -305,22 +325,85 @@ class Runner:
             self.network.prefix, spec.points, folder, spec.capture_filter
         )
 
-    def _command(
-        self, argv: list[str], cwd: Path, env: dict[str, str], timeout: float
-    ) -> tuple[str, int | str]:
-        try:
-            done = subprocess.run(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
+    def _processes(
+        self,
+        session: Session,
+        work: Path,
+        env: dict[str, str],
+        chosen: dict[int, int],
+        result: Result,
+    ) -> tuple[list[str], dict[Server, str]]:
+        """Run the session's processes in one harness: each command's prompt
+        line and output, and each server's terminal (prompt line, output, and
+        the ``^C`` that stopped it). Problems go into *result*."""
+        pieces: list[str] = []
+        started: dict[Server, Process] = {}
+        hosts = session.hosts or ("",) * len(session.commands)
+        with Harness(cwd=work, env=env) as harness:
+            ready = True
+            for server in session.servers:
+                try:
+                    started[server] = harness.start(
+                        server.name,
+                        self.real_argv(server.command, chosen, on_host=server.host),
+                        host=server.host,
+                        ready=server.ready,
+                    )
+                except HarnessError as exc:
+                    result.problems.append(str(exc))
+                    last = harness.background[-1:]
+                    if last and last[0].name == server.name:  # it ran: show it
+                        started[server] = last[0]
+                    ready = False
+                    break  # its clients would only hang
+            commands = zip(
+                session.commands,
+                session.prompts(),
+                hosts,
+                session.statuses,
+                strict=True,
             )
-        except subprocess.TimeoutExpired as exc:
-            partial = (exc.output or b"").decode("utf-8", "replace")
-            return partial, f"none (still running after {timeout:g} s)"
-        except OSError as exc:
-            return f"cannot run: {exc.strerror}\n", "none"
-        return done.stdout.decode("utf-8", "replace"), done.returncode
+            for command, prompt, host, expected in commands:
+                if not ready:
+                    break
+                try:
+                    done = harness.run(
+                        self.real_argv(command, chosen, on_host=host),
+                        name=prompt,
+                        host=host,
+                        timeout=session.timeout,
+                    )
+                except HarnessError as exc:
+                    result.problems.append(str(exc))
+                    output = exc.process.output if exc.process else ""
+                    pieces.append(f"{session.prompt} {prompt}\n{_ended(output)}")
+                    break  # the rest would meet the same trouble
+                pieces.append(f"{session.prompt} {prompt}\n{_ended(done.output)}")
+                if done.status != expected:
+                    result.problems.append(
+                        f"`{prompt}` exited with status {done.status},"
+                        f" the session file expects {expected};"
+                        f" it printed:\n{indent(done.output)}"
+                    )
+            result.problems += harness.stop_all(check=False)
+        servers: dict[Server, str] = {}
+        for server, process in started.items():
+            # The terminal echoes the reader's Ctrl-C as ^C, on a line of its
+            # own here, before what the server printed as it stopped.
+            before, after = process.split_at_interrupt()
+            interrupted = "^C\n" if process.stopped_by == "SIGINT" else ""
+            output = _ended(before) + interrupted + _ended(after)
+            servers[server] = f"{session.prompt} {server.prompt()}\n{output}"
+            if process.stopped_by == "SIGINT" and process.status != server.status:
+                result.problems.append(
+                    f"{server.name} exited with status {process.status} after"
+                    f" Ctrl-C, the session file expects {server.status};"
+                    f" it printed:\n{indent(output)}"
+                )
+        return pieces, servers
+
+
+def _ended(output: str) -> str:
+    """*output*, ending with a line end if it has anything (the next prompt
+    starts on a line of its own)."""
+    return output if not output or output.endswith("\n") else output + "\n"
