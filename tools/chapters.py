@@ -150,9 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "tests":
             chapter = find(args.chapter)
-            if not chapter.in_book:
-                raise RegistryError(f"{chapter.slug} is planned: it has no tests yet")
-            print(" ".join(paths.shown(p) for p in chapter.test_paths()))
+            found = chapter.test_paths()
+            if not found:
+                raise RegistryError(
+                    f"{chapter.slug} has no tests, text or listings yet"
+                )
+            print(" ".join(paths.shown(p) for p in found))
             return 0
         for chapter in load():
             number, slug, state = chapter.number, chapter.slug, chapter.state

@@ -24,12 +24,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 from tools import childenv
+from tools.harness import serving
 from tools.paths import ROOT
 
 PREFIX = "/book/"  # the path part of conf.py's html_baseurl on GitHub Pages
@@ -142,10 +142,10 @@ class SiteServer:
         self._httpd.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self._httpd.server_port}"
         self.url = self.origin + PREFIX
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._serving = serving(self._httpd)
 
     def __enter__(self) -> SiteServer:
-        self._thread.start()
+        self._serving.__enter__()
         return self
 
     def __exit__(
@@ -154,9 +154,7 @@ class SiteServer:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        self._serving.__exit__(kind, value, traceback)
 
 
 def local_path(site: Path, url: str) -> Path | None:

@@ -44,6 +44,7 @@ from playground.net.build import HostStatus, NetError, Network, Process
 from playground.net.processes import Started
 from playground.services import __main__ as service_main
 from playground.services import banner, dns, ftp, readiness, smtp
+from tools.harness import serving
 
 smtp_banner = smtp.SMTPBanner
 
@@ -444,11 +445,8 @@ def smtp() -> Iterator[tuple[str, int]]:
         timeout = 0.3
 
     server = banner.BannerServer(("127.0.0.1", 0), QuickSMTP)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[:2]
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server.server_address[:2]
 
 
 def converse(address: tuple[str, int], *lines: bytes) -> list[str]:

@@ -35,6 +35,7 @@ from playground.geocoder import (
 )
 from playground.services import Playground
 from playground.wire import Recorder, TeeReader
+from tools.harness import serving
 
 EXAMPLE = "207 N. Defiance St, Archbold, OH"
 EXAMPLE_JSON = {
@@ -306,18 +307,13 @@ class Repeater:
 def test_limit_is_capped_and_clamped_before_the_search() -> None:
     gazetteer = Repeater()
     server = GeocoderServer("127.0.0.1", 0, gazetteer, Recorder())  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         base = f"http://127.0.0.1:{server.server_address[1]}/search?q=x"
         counts = {
             limit: len(json.loads(fetch(f"{base}&limit={quote(limit)}")[2]))
             for limit in ("1000", "41", "40", "7", "1", "0", "-3", "+5", " 6 ")
         }
         assert len(json.loads(fetch(base)[2])) == 10
-    finally:
-        server.shutdown()
-        server.server_close()
     assert MAX_LIMIT == 40
     assert counts == {
         "1000": 40, "41": 40, "40": 40, "7": 7, "1": 1, "0": 1, "-3": 1,

@@ -170,8 +170,8 @@ def test_a_server_that_ignores_sigterm_too_is_killed(harness):
 
 
 def test_a_server_that_ended_by_itself_is_a_problem_at_the_end(harness):
-    harness.start("brief", [sys.executable, "-c", "print('bye')"])
-    time.sleep(0.5)
+    brief = harness.start("brief", [sys.executable, "-c", "print('bye')"])
+    brief.popen.wait(30)
     [problem] = harness.stop_all(check=False)
     assert problem.startswith("brief ended (status 0) before it was stopped;")
 

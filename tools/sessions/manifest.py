@@ -1,8 +1,8 @@
 """The session files: ``book/sessions/chapterNN.toml``, read and checked.
 
-Each chapter in the book that shows console sessions has one session file
-(its comment at the top describes the fields; CONTRIBUTING.md, "Add a
-session", the recipe). :func:`load_all` reads every chapter's file, in the
+Each chapter that shows console sessions has one session file
+(CONTRIBUTING.md: "Session files" describes the fields, "Add a session" is
+the recipe). :func:`load_all` reads every chapter's file, in the
 order of ``chapters.toml``; :func:`parse` checks one entry and makes it a
 :class:`Session`.
 """
@@ -386,19 +386,19 @@ def load(chapter: str, path: Path) -> list[Session]:
 
 
 def session_files() -> dict[str, Path]:
-    """Each chapter in the book that has a session file: slug -> file."""
-    files = {c.slug: c.sessions for c in chapters.in_book() if c.sessions.exists()}
+    """Each chapter that has a session file, in order: slug -> file."""
+    files = {c.slug: c.sessions for c in chapters.load() if c.sessions.exists()}
     for path in sorted(paths.SESSIONS.glob("*.toml")):
         if path.stem not in files:
             raise ManifestError(
-                f"{paths.shown(path)}: no chapter {path.stem} is in the book"
-                f" ({paths.shown(paths.CHAPTERS)})"
+                f"{paths.shown(path)}: no chapter {path.stem} in"
+                f" {paths.shown(paths.CHAPTERS)}"
             )
     return files
 
 
 def load_all() -> list[Session]:
-    """Every session of every chapter in the book, chapter by chapter."""
+    """Every session of every chapter, chapter by chapter."""
     return [
         session
         for chapter, path in session_files().items()
