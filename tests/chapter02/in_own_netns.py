@@ -38,11 +38,11 @@ def main() -> None:
             ],
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=60,
         )
         results.append([done.returncode, done.stdout, done.stderr])
     server.send_signal(signal.SIGINT)
-    server.communicate(timeout=10)
+    server.communicate(timeout=60)
     print(json.dumps(results))
 
 

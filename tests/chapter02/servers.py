@@ -35,7 +35,7 @@ class Server:
 
 @contextmanager
 def running(
-    name: str, *args: str, port: str = r" port (\d+)", timeout: float = 10
+    name: str, *args: str, port: str = r" port (\d+)", timeout: float = 30
 ) -> Iterator[Server]:
     """Start ``listings/NAME`` with ARGS; yield once its first line names its
     port (the first match of the pattern PORT).

@@ -77,7 +77,7 @@ def in_namespace(mtu: int, *runs: str) -> list[tuple[int, str, str]]:
         text=True,
         env=listing_env(),
         cwd=ROOT,
-        timeout=60,
+        timeout=300,
     )
     if done.returncode and "unshare failed" in done.stderr:
         pytest.skip(f"cannot make a network namespace: {done.stderr.strip()}")

@@ -92,12 +92,12 @@ def test_the_waits_really_grow():
 def test_lost_requests_are_sent_again_until_one_is_answered():
     # Seed 3 drops the first request and answers the second.
     with running(SERVER, "--port", "0", "--loss", "0.5", "--seed", "3") as server:
-        result = run_listing(CLIENT, "--port", str(server.port), "--timeout", "0.1")
+        result = run_listing(CLIENT, "--port", str(server.port), "--timeout", "1")
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     assert lines[:2] == [
-        "try 1: sent 15 bytes, waiting 0.1 s",
-        "try 2: sent 15 bytes, waiting 0.2 s",
+        "try 1: sent 15 bytes, waiting 1 s",
+        "try 2: sent 15 bytes, waiting 2 s",
     ]
     assert re.fullmatch(
         rf"reply from 127\.0\.0\.1 port {server.port}: "
@@ -114,14 +114,15 @@ def test_a_reply_with_another_id_is_ignored():
         fake.bind(("127.0.0.1", 0))
         fake.settimeout(5)
         port = fake.getsockname()[1]
-        with running(CLIENT, "--port", str(port), port=r"(\d+) bytes") as client:
+        args = ["--port", str(port), "--timeout", "4"]
+        with running(CLIENT, *args, port=r"(\d+) bytes") as client:
             request, sender = fake.recvfrom(100)
             fake.sendto(b"#00000000 a guess", sender)
             fake.sendto(request.split()[0] + b" the answer", sender)
             client.process.wait(timeout=10)
     assert client.returncode == 0, client.stderr
     assert client.lines == [
-        "try 1: sent 15 bytes, waiting 0.5 s",
+        "try 1: sent 15 bytes, waiting 4 s",
         "  ignored 17 bytes: not an answer to this request",
         f"reply from 127.0.0.1 port {port}: the answer",
     ]
