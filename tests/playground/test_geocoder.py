@@ -611,7 +611,9 @@ def test_the_recorder_keeps_the_latest_and_caps_what_it_keeps(
     # A huge head is answered in full but recorded only up to 32 KiB.
     filler = b"".join(b"X-Filler-%d: %s\r\n" % (n, b"f" * 1000) for n in range(40))
     head = (
-        b"GET /status?token=huge HTTP/1.1\r\nConnection: close\r\n" + filler + b"\r\n"
+        b"GET /status?token=huge HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        + filler
+        + b"\r\n"
     )
     assert parse(raw(port(playground.http_url), head))[0] == 200
     (kept,) = recorded(playground, "token=huge")
@@ -687,7 +689,7 @@ ABUSE = {
     "HTTP/2.0": (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
     "binary garbage": (bytes(range(256)) + b"\r\n\r\n", 400),
     "unknown method": (b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 501),
-    "header without colon": (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 200),
+    "header without colon": (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 400),
 }
 
 
