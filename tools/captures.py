@@ -50,9 +50,10 @@ always all of them, in this order; the dissection's first line names them:
     checksums are not shown (with the offloads off they are all correct);
 ``tcp-options``
     TCP options and windows are shown on SYN segments only, where they are
-    negotiated (later windows follow the receiver's buffer tuning), and of a
-    timestamp option only its presence (``TS``: its values are clocks); a
-    SACK block on a later segment shows as ``sack``.
+    negotiated (later windows follow the receiver's buffer tuning), except a
+    zero window (``win 0``: the receiver is full), and of a timestamp option
+    only its presence (``TS``: its values are clocks); a SACK block on a
+    later segment shows as ``sack``.
 
 Captures need root, Linux network namespaces and tcpdump; dissections and
 ladder sources need only this module and dpkt, so the tests check the
@@ -87,7 +88,7 @@ RULES: dict[str, str] = {
     "relative-seq": "TCP sequence and acknowledgement numbers from each side's ISN",
     "ip-id": "IP identification shown on fragments only, numbered 1, 2, ...",
     "checksums": "checksums not shown",
-    "tcp-options": "TCP options and windows shown on SYN segments only, TS bare",
+    "tcp-options": "TCP options, windows on SYNs only (and zero windows), TS bare",
 }
 EPHEMERAL = range(32768, 61000)
 DISPLAY_CLIENT_PORT = 50001
@@ -689,8 +690,11 @@ def details(p: Packet, norm: Normaliser) -> str:
             options = tcp_options(p)
             if options:
                 parts.append(f"<{options}>")
-        elif any(kind == dpkt.tcp.TCP_OPT_SACK for kind, _ in p.options):
-            parts.append("<sack>")
+        else:
+            if p.window == 0 and not p.flags & dpkt.tcp.TH_RST:
+                parts.append("win 0")  # a full receiver: flow control at work
+            if any(kind == dpkt.tcp.TCP_OPT_SACK for kind, _ in p.options):
+                parts.append("<sack>")
     elif p.icmp:
         parts.append(p.icmp)
     if p.data:

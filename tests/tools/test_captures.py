@@ -613,3 +613,16 @@ def test_a_session_can_show_tenths_of_a_second(tmp_path: Path) -> None:
     ]  # fmt: skip
     with pytest.raises(ValueError, match=re.escape("resolution is 1, 0.1, 0.01")):
         captures.spec({"at": "h1:eth0", "filter": "tcp", "resolution": 0.5})
+
+
+def test_a_zero_window_shows(tmp_path: Path) -> None:
+    """Later windows are left out (buffer tuning varies), a full receiver not."""
+    frames = exchange(fin=False)
+    ack = dpkt.tcp.TH_ACK
+    frames.append((frames[-1][0] + 0.001, tcp_frame(
+        CLIENT, SERVER, 41234, 80, ack, 1_000_059, 3_000_000_069, window=0
+    )))  # fmt: skip
+    pcap = write_pcap(tmp_path / "z.pcap", frames)
+    lines = captures.dissect({H1: captures.read_pcap(pcap)})[H1].splitlines()
+    assert lines[-1].endswith("ACK seq 59 ack 69 win 0")
+    assert "win" not in lines[-2]
