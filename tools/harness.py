@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import IO, Protocol
 
 #: Seconds a process gets after SIGINT, then after SIGTERM, then after SIGKILL.
 STOP_BOUNDS = (5.0, 3.0, 3.0)
@@ -105,6 +105,9 @@ class Process:
     host: str = ""
     popen: subprocess.Popen[bytes] | None = None
     chunks: list[bytes] = field(default_factory=list)
+    #: What it wrote to standard error, when that was kept apart (``stderr =
+    #: "apart"``); otherwise standard error is in ``chunks`` too.
+    error_chunks: list[bytes] = field(default_factory=list)
     #: How it was stopped: "" (still running, or it ended by itself),
     #: "SIGINT", "SIGTERM" or "SIGKILL".
     stopped_by: str = ""
@@ -112,13 +115,21 @@ class Process:
     interrupted_at: int = -1
     #: Whether a HarnessError has told of its early end already.
     reported: bool = False
-    _reader: threading.Thread | None = None
+    _readers: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def output(self) -> str:
+        """What it printed (with standard error, unless kept apart)."""
         with self._lock:
             data = b"".join(self.chunks)
+        return data.decode("utf-8", "replace")
+
+    @property
+    def errors(self) -> str:
+        """What it wrote to standard error, when that was kept apart."""
+        with self._lock:
+            data = b"".join(self.error_chunks)
         return data.decode("utf-8", "replace")
 
     def split_at_interrupt(self) -> tuple[str, str]:
@@ -145,7 +156,7 @@ class Process:
         return f" on {self.host}" if self.host else ""
 
     def last_lines(self) -> str:
-        lines = self.output.splitlines()[-LAST_LINES:]
+        lines = (self.output + self.errors).splitlines()[-LAST_LINES:]
         if not lines:
             return "    (nothing)"
         return "\n".join(f"    {line}" for line in lines)
@@ -157,21 +168,34 @@ class Process:
             self.last_lines()
         )
 
-    def _read(self) -> None:
-        assert self.popen is not None and self.popen.stdout is not None
+    def _read(self, pipe: IO[bytes], into: list[bytes]) -> None:
         # os.read returns what is there (up to 64 KiB) as soon as it is there.
-        descriptor = self.popen.stdout.fileno()
+        descriptor = pipe.fileno()
         while chunk := os.read(descriptor, 65536):
             with self._lock:
-                self.chunks.append(chunk)
+                into.append(chunk)
+
+    def _follow(self) -> None:
+        """Start the threads that read its pipes."""
+        assert self.popen is not None and self.popen.stdout is not None
+        pipes = [(self.popen.stdout, self.chunks)]
+        if self.popen.stderr is not None:
+            pipes.append((self.popen.stderr, self.error_chunks))
+        for pipe, into in pipes:
+            reader = threading.Thread(target=self._read, args=(pipe, into), daemon=True)
+            reader.start()
+            self._readers.append(reader)
 
     def wait_output(self, timeout: float) -> None:
         """Wait (at most *timeout* s) until everything it printed is read;
-        then close the pipe."""
-        if self._reader is not None:
-            self._reader.join(timeout)
-            if not self._reader.is_alive() and self.popen and self.popen.stdout:
-                self.popen.stdout.close()
+        then close the pipes."""
+        deadline = time.monotonic() + timeout
+        for reader in self._readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+        if self.popen and not any(r.is_alive() for r in self._readers):
+            for pipe in (self.popen.stdout, self.popen.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 class _Server(Protocol):
@@ -222,7 +246,9 @@ class Harness:
 
     # -- starting -----------------------------------------------------------
 
-    def _spawn(self, name: str, argv: Sequence[str], host: str) -> Process:
+    def _spawn(self, name: str, argv: Sequence[str], host: str, stderr: str) -> Process:
+        if stderr not in ("merged", "apart"):
+            raise ValueError("stderr is 'merged' (as on a terminal) or 'apart'")
         process = Process(name, list(argv), host)
         real = net_argv(host, argv) if host else list(argv)
         try:
@@ -232,15 +258,14 @@ class Harness:
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT if stderr == "merged" else subprocess.PIPE,
             )
         except OSError as exc:
             raise HarnessError(
                 f"{name}{process.where()}: cannot run `{' '.join(argv)}`:"
                 f" {exc.strerror}"
             ) from None
-        process._reader = threading.Thread(target=process._read, daemon=True)
-        process._reader.start()
+        process._follow()
         return process
 
     def start(
@@ -250,10 +275,13 @@ class Harness:
         *,
         host: str = "",
         ready: Ready | None = None,
+        stderr: str = "merged",
     ) -> Process:
         """Start *argv* in the background (on *host*), and wait until it is
-        *ready*; a :class:`HarnessError` if it ends or is not ready in time."""
-        process = self._spawn(name, argv, host)
+        *ready*; a :class:`HarnessError` if it ends or is not ready in time.
+        Its standard error is *stderr*: "merged" into its output, as on a
+        terminal, or kept "apart" (:attr:`Process.errors`)."""
+        process = self._spawn(name, argv, host, stderr)
         self.background.append(process)
         if ready is None:
             return process
@@ -298,13 +326,14 @@ class Harness:
         name: str = "",
         host: str = "",
         timeout: float = 30.0,
+        stderr: str = "merged",
     ) -> Process:
         """Run *argv* (on *host*) to its end, within *timeout* seconds, while
         the background processes keep running; the finished process. A
         :class:`HarnessError` when it is still running at the limit (then it
         is stopped), or when a background process ends meanwhile."""
         label = name or " ".join(argv)
-        process = self._spawn(label, argv, host)
+        process = self._spawn(label, argv, host, stderr)
         deadline = time.monotonic() + timeout
         try:
             while process.running:

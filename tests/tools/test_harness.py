@@ -219,3 +219,13 @@ def test_serving_runs_a_socketserver_for_the_block_and_closes_it():
         c.sendall(b"ping")
         assert c.recv(100) == b"ping"
     assert server.socket.fileno() == -1  # closed
+
+
+def test_standard_error_can_be_kept_apart(harness):
+    code = "import sys; print('out'); print('err', file=sys.stderr); sys.exit(1)"
+    done = harness.run([sys.executable, "-c", code], stderr="apart")
+    assert (done.status, done.output, done.errors) == (1, "out\n", "err\n")
+    merged = harness.run([sys.executable, "-c", code])
+    assert (merged.output, merged.errors) == ("out\nerr\n", "")
+    with pytest.raises(ValueError, match="merged"):
+        harness.run(["true"], stderr="mixed")

@@ -567,3 +567,31 @@ def test_a_network_session_runs_its_server_on_a_host_behind_the_clients_nat(
     )
     # www sees home A's modem, not h1's private address.
     assert "'hello' from 198.51.100.2 port 50001" in lines
+
+
+def test_a_tcp_server_is_awaited_on_the_free_port_behind_the_reader_s(
+    sessions_runner, programs
+):
+    client = (
+        "import socket; c = socket.create_connection(('127.0.0.1', 1060));"
+        " c.sendall(b'hi'); print(c.recv(9).decode())"
+    )
+    demo = session(
+        commands=f'python3 -c "{client}"',
+        servers=[
+            {
+                "name": "echo",
+                "command": "python3 listings/chapter01/tcp_echo.py --port 1060",
+                "ready": {"port": 1060, "timeout": 5},
+            }
+        ],
+        ports=[1060],
+    )
+    result = sessions_runner.run(demo)
+    assert result.problems == []
+    assert result.transcript.splitlines()[1:] == [
+        "HI",
+        "$ python3 listings/chapter01/tcp_echo.py --port 1060",
+        "^C",
+        "stopped",
+    ]

@@ -24,6 +24,7 @@ reader's ports again (the ``ports`` rule of :mod:`tools.sessions.normalise`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shlex
 import shutil
@@ -39,7 +40,7 @@ from playground.net import build as net_build
 from playground.net import topology
 from playground.services import Playground
 from tools import captures, childenv, paths
-from tools.harness import Harness, HarnessError, Process, free_port
+from tools.harness import Harness, HarnessError, Process, Ready, free_port
 from tools.sessions import network
 from tools.sessions.manifest import Server, Session
 from tools.sessions.normalise import (
@@ -347,7 +348,7 @@ class Runner:
                         server.name,
                         self.real_argv(server.command, chosen, on_host=server.host),
                         host=server.host,
-                        ready=server.ready,
+                        ready=_real_ready(server.ready, chosen),
                     )
                 except HarnessError as exc:
                     result.problems.append(str(exc))
@@ -401,6 +402,14 @@ class Runner:
                     f" it printed:\n{indent(output)}"
                 )
         return pieces, servers
+
+
+def _real_ready(ready: Ready, chosen: Mapping[int, int]) -> Ready:
+    """*ready* with the reader's port it waits for replaced by the real one."""
+    real = {shown: port for port, shown in chosen.items()}
+    if ready.port in real:
+        return dataclasses.replace(ready, port=real[ready.port])
+    return ready
 
 
 def _ended(output: str) -> str:
