@@ -17,10 +17,11 @@ Standard output and standard error share one pipe, as on a terminal; a
 thread reads it as it comes, so a line can be awaited.
 
 Readiness (:class:`Ready`) is a line on the output (a regular expression:
-the only form that fits every UDP server, which accepts nothing) or a port
-that listens: a TCP port on loopback that accepts a connection, or, for UDP
-or on a host of the network playground, a socket bound to that port in the
-process's own network namespace (``/proc/PID/net/``).
+the form that fits every server) or a port that listens: a socket bound to
+that port (listening, for TCP) in the process's own network namespace, as
+``/proc/PID/net/`` shows it, so that no probe connection reaches the server
+and shows in its output. (Without ``/proc``, not on Linux, a TCP port is
+probed with a connection on loopback.)
 
 Stopping is what a reader does, then less politely: SIGINT (Ctrl-C), then
 SIGTERM, then SIGKILL, each given :data:`STOP_BOUNDS` seconds. Everything
@@ -310,12 +311,15 @@ class Harness:
 
     @staticmethod
     def _listening(process: Process, ready: Ready) -> bool:
-        if ready.protocol == "tcp" and not process.host:
-            with socket.socket() as probe:
-                probe.settimeout(1.0)
-                return probe.connect_ex(("127.0.0.1", ready.port)) == 0
+        """Whether *process* listens on the port: as ``/proc/PID/net/`` shows
+        it, which makes no connection a server would see (and print); where
+        there is no ``/proc`` (not Linux), a TCP connection on loopback."""
         assert process.popen is not None
-        return bound(process.popen.pid, ready.port, ready.protocol)
+        if Path(f"/proc/{process.popen.pid}/net").is_dir() or process.host:
+            return bound(process.popen.pid, ready.port, ready.protocol)
+        with socket.socket() as probe:
+            probe.settimeout(1.0)
+            return probe.connect_ex(("127.0.0.1", ready.port)) == 0
 
     # -- the foreground -------------------------------------------------------
 

@@ -592,6 +592,7 @@ def test_a_tcp_server_is_awaited_on_the_free_port_behind_the_reader_s(
     assert result.transcript.splitlines()[1:] == [
         "HI",
         "$ python3 listings/chapter01/tcp_echo.py --port 1060",
+        "2 bytes",  # and no 0 bytes: waiting for the port made no connection
         "^C",
         "stopped",
     ]

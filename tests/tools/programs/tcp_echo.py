@@ -1,5 +1,5 @@
 """A small TCP server for the harness's tests (not a listing): echoes one
-read from each client, in capitals; stops quietly on Ctrl-C."""
+read from each client, in capitals, and prints its size; stops quietly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ def main() -> None:
             while True:
                 conn, _ = listener.accept()
                 with conn:
-                    conn.sendall(conn.recv(4096).upper())
+                    data = conn.recv(4096)
+                    print(f"{len(data)} bytes", flush=True)
+                    conn.sendall(data.upper())
         except KeyboardInterrupt:
             print("stopped")
 
