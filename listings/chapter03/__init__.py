@@ -1,0 +1,1 @@
+"""Listings for Chapter 3, TCP."""

@@ -1,0 +1,147 @@
+"""fourtuple.py: each connection's four-tuple, from both ends."""
+
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from listings.chapter03 import fourtuple
+from tests.conftest import LISTINGS, ROOT, listing_env, run_listing
+
+
+def client(port, *args, host="127.0.0.1"):
+    return run_listing(
+        "chapter03/fourtuple.py", "client", "--host", host, "--port", str(port), *args
+    )
+
+
+def views(stdout):
+    """[(here_client, here_server, there_client, there_server), ...]"""
+    lines = stdout.splitlines()
+    assert lines[0].split() == ["client", "server"]
+    rows = [line.split() for line in lines[1:]]
+    assert [row[0] for row in rows] == ["here", "there"] * (len(rows) // 2)
+    return [
+        (*here[1:], *there[1:])
+        for here, there in zip(rows[::2], rows[1::2], strict=True)
+    ]
+
+
+def test_three_connections_share_the_server_port_and_differ_in_the_client_port(
+    start_server,
+):
+    server = start_server("chapter03/fourtuple.py")
+    result = client(server.port, "--connections", "3")
+    assert (result.returncode, result.stderr) == (0, "")
+    seen = views(result.stdout)
+    assert len(seen) == 3
+    for here_client, here_server, there_client, there_server in seen:
+        assert (here_client, here_server) == (there_client, there_server)  # no NAT
+        assert here_server == f"127.0.0.1:{server.port}"
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", here_client)
+    assert len({row[0] for row in seen}) == 3  # three client ports
+    log = server.stop()
+    assert log == [f"connection {c} {s}" for c, s, _, _ in seen]
+
+
+def test_the_columns_line_up():
+    assert fourtuple.row("here", "192.168.1.11:40312", "203.0.113.80:1072") == (
+        "here   192.168.1.11:40312      203.0.113.80:1072"
+    )
+
+
+def test_ipv6_addresses_are_bracketed(start_server):
+    server = start_server("chapter03/fourtuple.py", "--host", "::1")
+    result = client(server.port, host="::1")
+    assert result.returncode == 0, result.stderr
+    [(mine, theirs, *_)] = views(result.stdout)
+    assert mine.startswith("[::1]:")
+    assert theirs == f"[::1]:{server.port}"
+    server.stop()
+
+
+def test_a_client_gone_before_its_turn_does_not_stop_the_server(capsys):
+    # The handshake completes in the kernel before accept(); a client that
+    # resets while it waits in the queue leaves the server a dead socket.
+    listener = socket.create_server(("127.0.0.1", 0))
+    with listener:
+        gone = socket.create_connection(listener.getsockname())
+        gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        host, port = gone.getsockname()
+        gone.close()
+        calls = []
+
+        def accept():
+            calls.append(1)
+            if len(calls) > 1:
+                raise KeyboardInterrupt
+            return listener.accept()
+
+        class Listener:
+            getsockname = listener.getsockname
+
+        fake = Listener()
+        fake.accept = accept
+        with pytest.raises(KeyboardInterrupt):
+            fourtuple.serve(fake)
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] in (
+        f"{host}:{port}: Transport endpoint is not connected",
+        f"{host}:{port}: Connection reset by peer",
+        f"{host}:{port}: Broken pipe",
+    )
+
+
+def test_a_dropped_syn_times_out(full_backlog):
+    result = client(full_backlog, "--timeout", "0.3")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"fourtuple.py: no answer from 127.0.0.1:{full_backlog} within 0.3 s\n"
+    )
+
+
+def test_a_server_that_says_nothing_gives_question_marks():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        listener.settimeout(5)
+
+        def hang_up():
+            conn, _ = listener.accept()
+            conn.close()
+
+        thread = threading.Thread(target=hang_up)
+        thread.start()
+        result = client(port)
+        thread.join()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2].split() == ["there"]
+
+
+def test_the_number_of_connections_is_checked():
+    result = client(1072, "--connections", "17")
+    assert result.returncode == 2
+    assert result.stderr.endswith("error: --connections must be from 1 to 16\n")
+
+
+def test_hold_keeps_the_connections_open_until_ctrl_c(start_server):
+    server = start_server("chapter03/fourtuple.py")
+    argv = [sys.executable, str(LISTINGS / "chapter03/fourtuple.py"), "client"]
+    argv += ["--port", str(server.port), "--hold", "60"]
+    env = listing_env()
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, env=env, cwd=ROOT) as holder:  # fmt: skip
+        lines = [holder.stdout.readline() for _ in range(3)]
+        client_end = lines[1].split()[1]
+        # The server has closed its side; the client's end waits for us.
+        found = subprocess.run(["ss", "-tn", "state", "close-wait"],
+                               capture_output=True, text=True).stdout  # fmt: skip
+        assert client_end in found
+        holder.send_signal(signal.SIGINT)
+        _out, err = holder.communicate(timeout=10)
+    assert (holder.returncode, err) == (0, "")
+    server.stop()
