@@ -28,24 +28,61 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install -qq -r requirements.txt
 	@touch $@
 
-# Everything the tests read. `make test` always runs them and leaves a stamp;
-# the builds run them again only when something changed since the stamp.
-SOURCES := $(shell find book listings playground tests tools -type f \
-             ! -path '*/__pycache__/*' 2>/dev/null) conf.py pyproject.toml requirements.txt
+# The tests run in parallel: TEST_JOBS workers (the suite mostly waits, on
+# servers, processes and the browser, so more workers than cores pays). Tests
+# that share one network playground stay on one worker (--dist loadgroup;
+# tests/conftest.py groups them). `make test CHAPTER=2` runs one chapter's
+# tests alone; `make test COVERAGE=1` measures coverage in the same run and
+# then holds each of lines and branches to the floor (tools/coverage_floor.py).
+TEST_JOBS ?= 4
+PYTEST_RUN = $(PYTEST) -n $(TEST_JOBS) --dist loadgroup \
+  $(if $(COVERAGE),--cov --cov-report=term-missing:skip-covered)
+FLOOR      = $(if $(COVERAGE),$(BIN)/python -m tools.coverage_floor $(FLOOR_OPTIONS))
+
+# What `make html` runs first: only the tests a change can affect. Each
+# chapter in the book (chapters.toml) has a stamp, made by its own tests and
+# the tests that read every chapter (the site, the editions, the includes);
+# everything else has one stamp for the rest of the suite.
+BOOK_CHAPTERS := $(shell $(PYTHON) -m tools.chapters 2>/dev/null | awk '$$3 != "planned" {print $$2}')
+BOOK_WIDE     := tests/site tests/editions tests/tools/test_booklint.py \
+                 tests/tools/test_chapters.py tests/tools/test_figures.py
+chapter_files  = $(wildcard book/$(1).md book/sessions/$(1).toml) \
+                 $(shell find listings/$(1) book/transcripts/$(1) tests/$(1) -type f \
+                   ! -path '*/__pycache__/*' 2>/dev/null)
+CHAPTER_FILES := $(foreach c,$(BOOK_CHAPTERS),$(call chapter_files,$(c)))
+SOURCES := $(filter-out $(CHAPTER_FILES),$(shell find book listings playground tests tools \
+             -type f ! -path '*/__pycache__/*' 2>/dev/null)) conf.py pyproject.toml \
+             requirements.txt chapters.toml
 TESTED  := build/.tested
+STAMPS  := $(TESTED) $(foreach c,$(BOOK_CHAPTERS),build/.tested-$(c))
+# SKIP_TESTS=1: build without running the tests first (CI runs them once, on
+# its own; Read the Docs leaves them to CI).
+BUILD_AFTER := $(if $(SKIP_TESTS),,$(STAMPS))
+
+test: venv  ## run every test, doctest and chapter example (CHAPTER=N: one chapter's; COVERAGE=1: with coverage)
+ifdef CHAPTER
+	paths="$$($(BIN)/python -m tools.chapters tests $(CHAPTER))" && $(PYTEST_RUN) $$paths
+else
+	$(PYTEST_RUN)
+	$(FLOOR)
+	@mkdir -p build && touch $(STAMPS)
+endif
 
 test-pythons: venv  ## run every test under each other Python 3.11+ found (pyenv, python3.N), each in .venv-pythons/X.Y
-	$(BIN)/python -m tools.pythons $(if $(REQUIRE_PYTHONS),--require $(REQUIRE_PYTHONS))
-
-test: venv  ## run every test, doctest and chapter example
-	$(PYTEST)
-	@mkdir -p build && touch $(TESTED)
+	$(BIN)/python -m tools.pythons $(if $(REQUIRE_PYTHONS),--require $(REQUIRE_PYTHONS)) \
+	  -- -n $(TEST_JOBS) --dist loadgroup
 
 $(TESTED): $(SOURCES) | venv
-	$(PYTEST)
+	ignore="$$(for c in $(BOOK_CHAPTERS); do $(BIN)/python -m tools.chapters tests $$c; done \
+	  | tr ' ' '\n' | sed 's/^/--ignore=/')" && $(PYTEST_RUN) $$ignore
 	@mkdir -p build && touch $@
 
-html: $(TESTED)  ## run the tests (if anything changed), then build the HTML book into build/html
+.SECONDEXPANSION:
+build/.tested-%: $$(call chapter_files,$$*) | venv
+	$(PYTEST_RUN) $$($(BIN)/python -m tools.chapters tests $*) $(BOOK_WIDE)
+	@mkdir -p build && touch $@
+
+html: $(BUILD_AFTER) | venv  ## run the tests that a change since the last run can affect, then build the HTML book into build/html
 	$(SPHINXBUILD) -b html -d build/doctrees book build/html
 
 serve: venv  ## serve build/html on http://127.0.0.1:8000
@@ -84,7 +121,7 @@ EPUBCHECK := java -jar /usr/share/java/epubcheck.jar
 
 .PHONY: pdf epub check-editions cover system-deps
 
-pdf: $(TESTED)  ## run the tests (if anything changed), then build build/pdf/python-on-the-wire.pdf (PAPER=trim|a4|letter)
+pdf: $(BUILD_AFTER) | venv  ## run the tests (if anything changed), then build build/pdf/python-on-the-wire.pdf (PAPER=trim|a4|letter)
 	BOOK_PAPER=$(PAPER) $(SPHINXBUILD) -b latex -d build/doctrees-latex book $(LATEXDIR)
 	$(MAKE) -C $(LATEXDIR) all-pdf LATEXMKOPTS=-silent \
 	  LATEXOPTS='-interaction=nonstopmode -halt-on-error -file-line-error'
@@ -95,7 +132,7 @@ pdf: $(TESTED)  ## run the tests (if anything changed), then build build/pdf/pyt
 	  "$$(grep -c '^Overfull' $(LATEXDIR)/$(BOOK).log)" \
 	  "$$(grep -c '^Missing character' $(LATEXDIR)/$(BOOK).log)"
 
-epub: $(TESTED)  ## run the tests (if anything changed), then build build/epub/python-on-the-wire.epub and run epubcheck on it
+epub: $(BUILD_AFTER) | venv  ## run the tests (if anything changed), then build build/epub/python-on-the-wire.epub and run epubcheck on it
 	@# From an empty directory: Sphinx would pack stale pages left from an
 	@# earlier build, and list a kept cover page twice (epubcheck RSC-005).
 	rm -rf build/epub
@@ -166,10 +203,8 @@ typecheck: venv  ## mypy --strict over listings/, playground/, tools/, for Pytho
 	done
 
 coverage: venv  ## run every test, measuring listings/ and playground/; fails below 95% of lines and branches
-	$(PYTEST) --cov --cov-report=term-missing:skip-covered
-	@mkdir -p build && touch $(TESTED)
-	@# pytest-cov's floor pools lines and branches; hold each to it on its own.
-	$(BIN)/python -m tools.coverage_floor
+	@# pytest-cov's floor pools lines and branches; the floor tool holds each to it.
+	$(MAKE) --no-print-directory test COVERAGE=1
 
 check: lint typecheck coverage  ## everything CI checks: lint, format, types, tests with coverage, strict HTML build
 	@# The tests just ran, so `make html` goes straight to the build.

@@ -112,3 +112,18 @@ def sessions_runner() -> Iterator[Runner]:
     with Runner() as runner:
         yield runner
     assert _session_namespaces() == [], "the sessions' network was left behind"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests that share one network playground on one worker.
+
+    The suite runs in parallel (pytest-xdist, ``--dist loadgroup``). A
+    module's ``netns`` tests share the network it brings up, and the
+    sessions share the runner's; split over workers, each worker would build
+    a network of its own (safe, since every one has its own prefix, but
+    slow). So each such module is one group, which one worker runs.
+    """
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("netns") or "sessions_runner" in fixtures:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

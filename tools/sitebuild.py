@@ -15,6 +15,7 @@ under ``/book/`` (the path of ``html_baseurl``), with ``404.html`` and status
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import gzip
 import http.server
@@ -65,13 +66,31 @@ def build_command(html: Path, doctrees: Path) -> list[str]:
 
 
 @functools.cache
-def built_site() -> Path:
-    """The built site's directory (see the module's docstring)."""
+def built_site(work: Path | None = None) -> Path:
+    """The built site's directory (see the module's docstring).
+
+    With *work*, the site is built in ``work/html`` once for every process
+    that asks for the same *work* (the test run's parallel workers share one
+    build: the first builds it, under a lock, and the others wait for it);
+    without, in a temporary directory removed at exit.
+    """
     given = os.environ.get("BOOK_HTML")
     if given:
         return Path(given).resolve()
-    work = Path(tempfile.mkdtemp(prefix="book-site-"))
-    atexit.register(shutil.rmtree, work, ignore_errors=True)
+    if work is None:
+        work = Path(tempfile.mkdtemp(prefix="book-site-"))
+        atexit.register(shutil.rmtree, work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    done_mark = work / "built"
+    with open(work / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done_mark.exists():
+            _build(work)
+            done_mark.touch()
+    return work / "html"
+
+
+def _build(work: Path) -> None:
     env = childenv.guarded(BOOK_BASEURL=BASEURL)  # the build cannot fetch either
     env.pop("READTHEDOCS_CANONICAL_URL", None)
     done = subprocess.run(
@@ -80,7 +99,6 @@ def built_site() -> Path:
     )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"the HTML build failed:\n{done.stdout}\n{done.stderr}")
-    return work / "html"
 
 
 def pages(site: Path) -> list[str]:

@@ -71,15 +71,13 @@ def child_env() -> dict[str, str]:
 
 
 def snapshot() -> tuple[str, str]:
-    """The host namespace's namespaces and links, as ``ip`` lists them."""
+    """This run's namespaces, and the host namespace's links, as ``ip`` lists them."""
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True)
-    ours_or_host = [
-        line
-        for line in netns.stdout.splitlines()
-        if not line.startswith("pow") or line.startswith(PREFIX)
-    ]
-    return "\n".join(ours_or_host), links.stdout
+    # Only this run's namespaces: other runs (parallel test workers, other
+    # people's playgrounds on the same machine) come and go meanwhile.
+    ours = [line for line in netns.stdout.splitlines() if line.startswith(PREFIX)]
+    return "\n".join(ours), links.stdout
 
 
 class Net:
