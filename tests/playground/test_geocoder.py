@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ from playground.gazetteer import Place
 from playground.geocoder import (
     MAX_LIMIT,
     DeadlineReader,
+    GeocoderHandler,
     GeocoderServer,
     QueryError,
     parse_search,
@@ -933,3 +935,12 @@ def test_a_talkative_server_logs_requests_and_dropped_connections(
     assert '"GET /status HTTP/1.1" 200' in err
     assert "127.0.0.1 connection dropped: " in err
     assert "Traceback" not in err
+
+
+def test_linger_with_no_time_left_just_closes() -> None:
+    ours, theirs = socket.socketpair()
+    with theirs:
+        handler = SimpleNamespace(connection=ours, client_timeout=0.0)
+        GeocoderHandler.linger(handler)  # type: ignore[arg-type]
+        assert ours.fileno() == -1
+        assert theirs.recv(100) == b""  # our side ended, cleanly

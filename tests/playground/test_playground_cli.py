@@ -17,10 +17,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import playground.__main__ as playground_main
+import playground.services
 from playground.__main__ import parse_args
 from playground.services import Playground
 from tests.conftest import ROOT, listing_env
@@ -583,3 +585,43 @@ def test_a_taken_https_port_leaves_no_http_port_open(tmp_path: Path) -> None:
         )
     # The HTTP server was made, then closed again: its port is free.
     socket.create_server(("127.0.0.1", free)).close()
+
+
+def test_sigterm_while_command_starts_is_passed_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handlers: dict[int, Callable[[int, Any], None]] = {}
+    sent: list[int] = []
+
+    class FakePlayground:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> FakePlayground:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def child_env(self) -> dict[str, str]:
+            return {}
+
+    class Starting:
+        """A child process during whose start SIGTERM arrives."""
+
+        def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+            handlers[signal.SIGTERM](signal.SIGTERM, None)
+
+        def send_signal(self, signum: int) -> None:
+            sent.append(signum)
+
+        def wait(self) -> int:
+            return -signal.SIGTERM
+
+    monkeypatch.setattr(
+        playground_main.signal, "signal", lambda n, f: handlers.__setitem__(n, f)
+    )
+    monkeypatch.setattr(playground.services, "Playground", FakePlayground)
+    monkeypatch.setattr(playground_main.subprocess, "Popen", Starting)
+    assert playground_main.main(["run", "--", "sleep", "60"]) == 128 + signal.SIGTERM
+    assert sent == [signal.SIGTERM]
