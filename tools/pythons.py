@@ -101,8 +101,15 @@ def identify(path: Path) -> Python | None:
     return Python(path, version) if version[:2] >= OLDEST else None
 
 
-def others(current: tuple[int, ...] = tuple(sys.version_info[:2])) -> list[Python]:
-    """One interpreter per minor version other than *current*, oldest first."""
+def running() -> tuple[int, int, int]:
+    """The version of this Python (.venv's, which ``make test`` runs)."""
+    return (sys.version_info[0], sys.version_info[1], sys.version_info[2])
+
+
+def others(current: tuple[int, ...] | None = None) -> list[Python]:
+    """One interpreter per minor version other than *current* (this one's),
+    oldest first."""
+    current = current or running()
     chosen: dict[str, Python] = {}
     for path in candidates():
         python = identify(path)
@@ -175,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("pytest_args", nargs="*", help="passed on to pytest")
     args = parser.parse_args(argv)
-    current = ".".join(map(str, sys.version_info[:3]))
+    current = ".".join(map(str, running()))
     found = others()
     missing = [
         v

@@ -42,6 +42,7 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake(bin_dir, "python3.15", "not a python")
     monkeypatch.setenv("PYENV_ROOT", str(root))
     monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(pythons, "running", lambda: (3, 11, 7))
     return root
 
 
@@ -76,6 +77,7 @@ def test_without_pyenv_or_other_pythons_it_says_so_and_passes(
 def test_a_required_version_that_is_missing_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
+    monkeypatch.setattr(pythons, "running", lambda: (3, 11, 7))
     monkeypatch.delenv("PYENV_ROOT", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
