@@ -507,10 +507,30 @@ def test_a_signal_during_start_up_stops_serving_cleanly(
         cwd=ROOT,
         env=listing_env(),
     )
-    time.sleep(delay)  # importing or starting: probably not serving yet
+    # Once Python has installed the playground's handler (before that, no
+    # program can catch a signal), then importing or starting: not serving yet.
+    handles(process.pid, signum)
+    time.sleep(delay)
     process.send_signal(signum)
     _, err = process.communicate(timeout=30)
     assert (process.returncode, err) == (0, "")
+
+
+def handles(pid: int, signum: int, limit: float = 30.0) -> None:
+    """Wait until process *pid* catches *signum* (Linux: /proc's SigCgt mask),
+    so that a test's signal meets the program, however loaded the machine."""
+    deadline = time.monotonic() + limit
+    status = Path(f"/proc/{pid}/status")
+    while time.monotonic() < deadline:
+        caught = next(
+            (line.split()[1] for line in status.read_text().splitlines()
+             if line.startswith("SigCgt:")),
+            "0",
+        )  # fmt: skip
+        if int(caught, 16) & (1 << (signum - 1)):
+            return
+        time.sleep(0.01)
+    pytest.fail(f"process {pid} never caught signal {signum}")
 
 
 def test_sigint_to_run_alone_is_left_to_the_command(state: Path) -> None:
