@@ -28,7 +28,7 @@ and the book can show failures on demand:
     the client address the server sees.
 
 The routes sit on the playground's hardened HTTP/1.1 front
-(:mod:`playground.http`): strict request heads (400 for what RFC 9112 says
+(``playground.http``): strict request heads (400 for what RFC 9112 says
 to reject), limits, deadlines for slow clients, and a lingering close. No
 client can stop it serving the others. Within a well-formed request the
 geocoder is as lenient as Nominatim: a bad ``%`` escape or an out-of-range

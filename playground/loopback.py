@@ -112,7 +112,7 @@ class Playground:
 
     Use it as a context manager; ports 0 (the default) pick free ports.
     *http_port* and *https_port* are the geocoder's; *client_timeout* and
-    *slow_delay* go to it too (see :mod:`playground.services.geocoder`).
+    *slow_delay* go to it too (see ``playground.services.geocoder``).
     """
 
     def __init__(

@@ -3,13 +3,13 @@
 Each module declares one :class:`~playground.services.spec.Service`: how it
 starts, how readiness is known, its ports, the playground host it runs on
 and the names its certificate needs. :data:`REGISTRY` lists them; the
-loopback runner (:class:`Playground`, from :mod:`playground.loopback`) and
-the network playground (:mod:`playground.net.processes`) both read it, so
+loopback runner (:class:`~playground.loopback.Playground`) and
+the network playground (``playground.net.processes``) both read it, so
 adding a service is adding a module and one line here:
 
 1. ``playground/services/NAME.py`` declares ``SERVICE = Service(...)``: its
    name, a summary, the host it runs on (a host of
-   :mod:`playground.net.topology`), its ports, the names its certificate
+   ``playground.net.topology``), its ports, the names its certificate
    needs (if a port is TLS), and either ``serve`` (Python: bind on
    ``ctx.address`` and ``ctx.ports``, return an object with ``ports``,
    ``start()`` and ``stop()``) or ``command`` (a program that stays in the

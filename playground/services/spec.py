@@ -5,7 +5,7 @@ in the network playground, its ports, the DNS names its certificate needs,
 how it starts and how readiness is known. Two runners read the same
 declaration: :mod:`playground.loopback` (tests, sessions, ``python -m
 playground``), which listens on loopback and free ports, and
-:mod:`playground.net.processes`, which starts it in its host's namespace on
+``playground.net.processes``, which starts it in its host's namespace on
 its declared ports. Neither knows any service by name.
 
 A service starts in one of two ways:
