@@ -144,6 +144,33 @@ class Process:
             data[at:].decode("utf-8", "replace"),
         )
 
+    def wait_for(self, pattern: str, timeout: float, start: int = 0) -> re.Match[str]:
+        """The first match of *pattern* (multi-line mode) in its output from
+        character *start* on, waiting at most *timeout* seconds for it; a
+        :class:`HarnessError` naming it if it ends or the time is up first."""
+        regex = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + timeout
+        while True:
+            running = self.running
+            found = regex.search(self.output, start)
+            if found:
+                return found
+            if not running:
+                self.wait_output(1.0)
+                found = regex.search(self.output, start)
+                if found:
+                    return found
+                raise HarnessError(
+                    f"{self.name} ended (status {self.status}) before printing"
+                    f" {pattern!r}; {self.story()}"
+                )
+            if time.monotonic() >= deadline:
+                raise HarnessError(
+                    f"{self.name} did not print {pattern!r} within {timeout:g} s;"
+                    f" {self.story()}"
+                )
+            time.sleep(POLL)
+
     @property
     def status(self) -> int | None:
         """The exit status (negative: the signal that ended it), or None."""

@@ -9,40 +9,33 @@ prints a JSON list of [status, stdout, stderr] for the runs."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 
+from tools.harness import Harness, Ready
 from tools.paths import LISTINGS
 
 
 def main() -> None:
     mtu, *runs = sys.argv[1:]
     subprocess.run(["ip", "link", "set", "lo", "mtu", mtu, "up"], check=True)
-    server = subprocess.Popen(
-        [sys.executable, str(LISTINGS / "chapter02/whoami_server.py"), "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None
-    port = server.stdout.readline().split(" port ")[1].split()[0]
     results = []
-    for options in runs:
-        done = subprocess.run(
+    with Harness(stop_bounds=(60, 5, 5)) as harness:
+        server = harness.start(
+            "whoami_server.py",
             [
                 sys.executable,
-                str(LISTINGS / "chapter02/pmtu.py"),
+                str(LISTINGS / "chapter02/whoami_server.py"),
                 "--port",
-                port,
-                *options.split(),
+                "0",
             ],
-            capture_output=True,
-            text=True,
-            timeout=60,
+            ready=Ready(line=r"\n", timeout=60),
         )
-        results.append([done.returncode, done.stdout, done.stderr])
-    server.send_signal(signal.SIGINT)
-    server.communicate(timeout=60)
+        port = server.output.split(" port ")[1].split()[0]
+        for options in runs:
+            pmtu = [sys.executable, str(LISTINGS / "chapter02/pmtu.py"), "--port", port]
+            done = harness.run([*pmtu, *options.split()], timeout=60, stderr="apart")
+            results.append([done.status, done.output, done.errors])
     print(json.dumps(results))
 
 

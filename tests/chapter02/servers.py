@@ -1,10 +1,12 @@
 """Run a server listing in the background, as a reader runs one in another
-terminal: wait for its first line, talk to it, stop it with Ctrl-C (SIGINT)."""
+terminal: wait for its first line, talk to it, stop it with Ctrl-C (SIGINT).
+
+A thin layer over the process harness (tools/harness.py), which waits,
+captures and stops, and fails naming the server when anything hangs."""
 
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,11 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tests.conftest import LISTINGS, ROOT, listing_env
+from tools.harness import Harness, HarnessError, Process, Ready
 
 
 @dataclass
 class Server:
-    process: subprocess.Popen[str]
+    handle: Process  # the harness's record of it
     port: int
     first_line: str
     stdout: str = ""
@@ -24,11 +27,20 @@ class Server:
     returncode: int | None = None
     lines: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
+    read: int = 0  # characters of its output consumed so far
+    timeout: float = 30
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The running process (``pid``, ``wait()``...)."""
+        assert self.handle.popen is not None
+        return self.handle.popen
 
     def next_line(self) -> str:
         """Wait for the server's next line of output, and return it."""
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().rstrip("\n")
+        found = self.handle.wait_for(r"^.*\n", self.timeout, start=self.read)
+        self.read = found.end()
+        line = found[0].rstrip("\n")
         self.seen.append(line)
         return line
 
@@ -42,32 +54,28 @@ def running(
 
     On leaving, the server gets SIGINT and its whole output is collected into
     the Server (stdout, stderr, returncode, lines)."""
-    process = subprocess.Popen(
-        [sys.executable, str(LISTINGS / name), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        env=listing_env(),
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    found = re.search(port, first)
-    if not found:
-        out, err = process.communicate(timeout=timeout)
-        raise AssertionError(f"{name} did not start: {first}{out}{err}")
-    server = Server(process, int(found[1]), first.rstrip("\n"))
-    try:
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+    argv = [sys.executable, str(LISTINGS / name), *args]
+    with Harness(cwd=ROOT, env=listing_env(), stop_bounds=(timeout, 5, 5)) as harness:
         try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-        server.stdout, server.stderr = out, err
-        server.returncode = process.returncode
-        server.lines = [server.first_line, *server.seen, *out.splitlines()]
+            process = harness.start(
+                name, argv, ready=Ready(line=r"\n", timeout=timeout), stderr="apart"
+            )
+        except HarnessError as exc:
+            raise AssertionError(f"{name} did not start: {exc}") from None
+        first = process.output.split("\n", 1)[0]
+        found = re.search(port, first)
+        if not found:
+            harness.stop(process)
+            raise AssertionError(
+                f"{name} did not start: {process.output}{process.errors}"
+            )
+        server = Server(process, int(found[1]), first, read=len(first) + 1)
+        server.timeout = timeout
+        try:
+            yield server
+        finally:
+            harness.stop(process)
+            server.stdout = process.output[server.read :]
+            server.stderr = process.errors
+            server.returncode = process.status
+            server.lines = [first, *server.seen, *server.stdout.splitlines()]
