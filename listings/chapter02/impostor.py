@@ -2,14 +2,26 @@
 
 Nothing about a UDP reply proves who sent it: a client that takes the first
 datagram to reach its port believes whatever this sends. Point it at the
-port a waiting client shows.
+port a waiting client shows, or, with --every, keep sending until Ctrl-C,
+as a blind attacker would, so that a client yet to start finds it waiting.
 """
 
 import argparse
 import socket
 import sys
+import time
+from typing import Any
 
+Address = tuple[Any, ...]  # (host, port); IPv6 adds (flow info, scope id)
 LIE = "hello 5 bytes from 192.0.2.66 port 6666"  # no host has this address
+
+
+def forge(sock: socket.socket, victim: Address, lie: bytes) -> None:
+    """Send *lie* to *victim*, then say from where."""
+    sock.sendto(lie, victim)
+    host, port = sock.getsockname()[:2]
+    print(f"sent {len(lie)} bytes to {victim[0]} port {victim[1]}", end=" ")
+    print(f"from {host} port {port}", flush=True)
 
 
 def main() -> None:
@@ -21,9 +33,11 @@ def main() -> None:
     add("port", type=int, help="the waiting client's port")
     add("--host", default="127.0.0.1", help="the client's host")
     add("--message", default=LIE, help="the reply to forge")
+    add("--every", type=float, help="send again after so many seconds")
     args = parser.parse_args()
-    if not 0 < args.port <= 65535:
-        parser.error("the port must be 1-65535")
+    every_ok = args.every is None or args.every > 0
+    if not (0 < args.port <= 65535 and every_ok):
+        parser.error("the port must be 1-65535 and --every above 0")
     where = f"{args.host} port {args.port}"
     try:
         family, kind, proto, _name, victim = socket.getaddrinfo(
@@ -33,11 +47,14 @@ def main() -> None:
         sys.exit(f"impostor: cannot resolve {args.host}: {error.strerror}")
     with socket.socket(family, kind, proto) as sock:
         try:
-            sock.sendto(args.message.encode(), victim)
+            forge(sock, victim, args.message.encode())
+            while args.every:  # quietly from now on
+                time.sleep(args.every)
+                sock.sendto(args.message.encode(), victim)
         except OSError as error:
             sys.exit(f"impostor: cannot send to {where}: {error.strerror}")
-        port = sock.getsockname()[1]
-    print(f"sent {args.message!r} to {where} from port {port}")
+        except KeyboardInterrupt:
+            print("stopped")
 
 
 if __name__ == "__main__":

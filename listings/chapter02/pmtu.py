@@ -82,6 +82,7 @@ def main() -> None:
             reason = error.strerror
             sys.exit(f"pmtu: cannot read the path MTU (Linux only): {reason}")
         print(f"path MTU to {server[0]}, as this host knows it: {mtu}")
+        # ANCHOR: search
         size = args.size if args.size is not None else LARGEST
         try:
             while (outcome := attempt(sock, size)) != "answered":
@@ -95,6 +96,7 @@ def main() -> None:
         except OSError as error:
             sys.exit(f"pmtu: {size} bytes to {where}: {error.strerror}")
         print(f"{size} bytes: answered (path MTU {path_mtu(sock)})")
+        # ANCHOR_END: search
 
 
 if __name__ == "__main__":

@@ -62,15 +62,16 @@ def main() -> None:
     add("--max-wait", type=float, default=4.0, help="the longest wait")
     add("--tries", type=int, default=5, help="sends at most")
     add("--source-port", type=int, default=0, help="0: any free port")
+    add("--id", help="a fixed request ID, to repeat a run (default: random)")
     args = parser.parse_args()
     if not (0 < args.port <= 65535 and 0 <= args.source_port <= 65535):
         parser.error("ports must be 1-65535 (--source-port may be 0)")
     if args.tries < 1 or not 0 < args.timeout <= args.max_wait:
-        parser.error(
-            "need --tries of 1 or more and 0 < --timeout <= --max-wait"
-        )
+        parser.error("need --tries >= 1 and 0 < --timeout <= --max-wait")
+    if args.id is not None and not args.id.isalnum():
+        parser.error("--id must be letters and digits")
 
-    request_id = secrets.token_hex(4)  # 32 random bits a stranger cannot guess
+    request_id = args.id or secrets.token_hex(4)  # 32 bits nobody can guess
     request = f"#{request_id} {args.message}".encode()
     waits = schedule(args.timeout, args.max_wait, args.tries)
     where = f"{args.host} port {args.port}"

@@ -22,8 +22,39 @@ def test_the_impostor_sends_its_lie_and_says_so():
         data, sender = victim.recvfrom(100)
     assert data == b"boo"
     assert (result.returncode, result.stderr) == (0, "")
-    assert (
-        result.stdout == f"sent 'boo' to 127.0.0.1 port {port} from port {sender[1]}\n"
+    assert result.stdout == (
+        f"sent 3 bytes to 127.0.0.1 port {port} from 0.0.0.0 port {sender[1]}\n"
+    )
+
+
+def test_every_keeps_sending_until_ctrl_c():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as victim:
+        victim.bind(("127.0.0.1", 0))
+        victim.settimeout(30)
+        port = victim.getsockname()[1]
+        args = [str(port), "--every", "0.05", "--message", "again"]
+        with running(IMPOSTOR, *args, port=r"from \S+ port (\d+)") as liar:
+            got = [victim.recvfrom(100) for _ in range(3)]
+    assert [data for data, _ in got] == [b"again"] * 3
+    assert {sender[1] for _, sender in got} == {liar.port}
+    assert liar.lines == [
+        f"sent 5 bytes to 127.0.0.1 port {port} from 0.0.0.0 port {liar.port}",
+        "stopped",
+    ]
+    assert (liar.returncode, liar.stderr) == (0, "")
+
+
+def test_bad_options_are_usage_errors():
+    for args in (["0"], ["9", "--every", "0"]):
+        result = run_listing(IMPOSTOR, *args)
+        assert result.returncode == 2
+        assert result.stderr.endswith(
+            "error: the port must be 1-65535 and --every above 0\n"
+        )
+    unknown = run_listing(IMPOSTOR, "9", "--host", "nowhere.invalid")
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        "impostor: cannot resolve nowhere.invalid: Name or service not known\n",
     )
 
 

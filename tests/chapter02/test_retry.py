@@ -197,15 +197,30 @@ def test_failures_are_one_line():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--tries", "0"], "need --tries of 1 or more and 0 < --timeout <= --max-wait"),
+        (["--tries", "0"], "need --tries >= 1 and 0 < --timeout <= --max-wait"),
         (
             ["--timeout", "5"],
-            "need --tries of 1 or more and 0 < --timeout <= --max-wait",
+            "need --tries >= 1 and 0 < --timeout <= --max-wait",
         ),
         (["--port", "70000"], "ports must be 1-65535 (--source-port may be 0)"),
+        (["--id", "a b"], "--id must be letters and digits"),
     ],
 )
 def test_bad_options_are_usage_errors(args, message):
     result = run_listing(CLIENT, *args)
     assert result.returncode == 2
     assert result.stderr.endswith(f"retry_client.py: error: {message}\n")
+
+
+def test_a_fixed_id_is_the_one_sent():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as fake:
+        fake.bind(("127.0.0.1", 0))
+        fake.settimeout(30)
+        port = fake.getsockname()[1]
+        args = ["--port", str(port), "--id", "5eed1d00", "--timeout", "4"]
+        with running(CLIENT, *args, "hi", port=r"(\d+) bytes") as client:
+            request, sender = fake.recvfrom(100)
+            fake.sendto(b"#5eed1d00 fine", sender)
+            client.process.wait(timeout=30)
+    assert request == b"#5eed1d00 hi"
+    assert client.lines[-1] == f"reply from 127.0.0.1 port {port}: fine"
