@@ -17,12 +17,15 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from tests.site.conftest import expected_pages
+from tools import chapters
 from tools.sitebuild import BASEURL, PREFIX, ROOT, pages
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import site_listings  # the extension that writes the zips
 
 REPOSITORY = "https://github.com/python-on-the-wire/book"
+BOOK = chapters.in_book()
+WITH_LISTINGS = [c for c in BOOK if c.listings.is_dir()]
 GENERATED = {"genindex.html", "search.html", "py-modindex.html", "404.html"}
 # Attributes through which a page loads something (not plain links).
 LOADING = [
@@ -163,7 +166,6 @@ def _listing_named(filename: str) -> Path:
 def test_the_zips_hold_the_listings_and_are_deterministic(site: Path) -> None:
     root = ROOT / "listings"
     everything = site / "_downloads" / "python-on-the-wire-listings.zip"
-    chapter = site / "_downloads" / "python-on-the-wire-chapter01.zip"
     expected_all = {
         "listings/" + p.relative_to(root).as_posix()
         for p in site_listings.package_files(root)
@@ -174,36 +176,31 @@ def test_the_zips_hold_the_listings_and_are_deterministic(site: Path) -> None:
             assert info.date_time == (1980, 1, 1, 0, 0, 0)
             source = root / info.filename.removeprefix("listings/")
             assert archive.read(info) == source.read_bytes(), info.filename
-    with zipfile.ZipFile(chapter) as archive:
-        names = set(archive.namelist())
-    assert "listings/__init__.py" in names
-    assert "listings/chapter01/search1.py" in names
-    assert all(
-        n.startswith("listings/chapter01/") or n == "listings/__init__.py"
-        for n in names
-    )
+    for chapter in WITH_LISTINGS:
+        zipped = site / "_downloads" / f"python-on-the-wire-{chapter.slug}.zip"
+        with zipfile.ZipFile(zipped) as archive:
+            names = set(archive.namelist())
+        assert names == {"listings/__init__.py"} | {
+            "listings/" + p.relative_to(root).as_posix()
+            for p in site_listings.package_files(chapter.listings)
+        }, chapter.slug
     # Same files, same bytes: the build's zip equals one made again now.
     again = site_listings.make_zip(site_listings.archive_entries(root))
     assert everything.read_bytes() == again
 
 
-def test_the_chapter_links_its_zip_and_the_package_zip(
-    soups: dict[str, BeautifulSoup],
+@pytest.mark.parametrize("chapter", WITH_LISTINGS, ids=lambda c: c.slug)
+def test_each_chapter_links_its_zip_and_the_package_zip(
+    soups: dict[str, BeautifulSoup], chapter: chapters.Chapter
 ) -> None:
-    box = soups["chapter01.html"].select_one("p.listing-archives")
+    box = soups[f"{chapter.slug}.html"].select_one("p.listing-archives")
     assert box is not None
     hrefs = [a["href"] for a in box.find_all("a")]
     assert hrefs == [
-        "_downloads/python-on-the-wire-chapter01.zip",
+        f"_downloads/python-on-the-wire-{chapter.slug}.zip",
         "_downloads/python-on-the-wire-listings.zip",
     ]
-    count = len(
-        [
-            p
-            for p in (ROOT / "listings" / "chapter01").glob("*.py")
-            if p.name != "__init__.py"
-        ]
-    )
+    count = len([p for p in chapter.listings.glob("*.py") if p.name != "__init__.py"])
     assert f"{count} listings" in box.get_text()
 
 
@@ -279,7 +276,13 @@ def test_every_page_has_the_contents_and_chapters_have_previous_and_next(
         a["href"]
         for a in soups["index.html"].select(".sidebar-tree a.reference.internal")
     ]
-    assert "chapter01.html" in toc
+    # The contents list the registry's chapters, in order, after the
+    # introduction and before the roadmap.
+    pages = [href.split("#")[0] for href in toc if "#" not in href]
+    assert pages[: len(BOOK) + 1] == [
+        "introduction.html",
+        *(f"{c.slug}.html" for c in BOOK),
+    ]
     for name, soup in soups.items():
         if name == "404.html":
             continue
