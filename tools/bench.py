@@ -65,6 +65,8 @@ BUDGET = {
     "lighthouse_seo": 100,
     "one_chapter_rebuild_s": 0.5,
     "html_over_floor": 1.5,
+    "network_up_s": 5.0,
+    "network_up_again_s": 3.0,
     "suite_s": 45.0,  # for the book with one chapter; and per chapter after it:
     "suite_s_per_chapter": 10.0,
 }
@@ -112,6 +114,24 @@ def floor_conf(directory: Path) -> None:
     settings.update({k: v for k, v in book.items() if k.startswith("myst_")})
     lines = [f"{key} = {value!r}" for key, value in settings.items()]
     (directory / "conf.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def measure_network() -> dict[str, Any]:
+    """The network playground: `up` cold, `up` again (already up), `down`."""
+    from playground.net.build import NetError, check_support
+
+    try:
+        check_support(("ip", "nft"))
+    except NetError as exc:
+        return {"skipped": str(exc)}
+    with tempfile.TemporaryDirectory(prefix="bench-net-") as state:
+        cli = [sys.executable, "-m", "playground.net", "--prefix", "pwbn-"]
+        cli += ["--state", state]
+        run([*cli, "down"])
+        found = {}
+        for label, action in (("up", "up"), ("up_again", "up"), ("down", "down")):
+            found[label] = step(f"network playground {action}", *run([*cli, action]))
+        return found
 
 
 def _median_step(
@@ -509,6 +529,24 @@ def judge(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "met": scores[key] is not None and scores[key] >= least,
                 })  # fmt: skip
     verdicts += judge_gate(report["builds"])
+    network = report.get("network", {})
+    if "skipped" in network or not network:
+        verdicts.append(
+            {
+                "budget": "network playground up",
+                "value": network.get("skipped", "not measured"),
+                "met": None,
+            }
+        )
+    else:
+        for key, label in (("up", "up, cold"), ("up_again", "up again, already up")):
+            limit = BUDGET[f"network_{key}_s"]
+            entry = network[key]
+            verdicts.append({
+                "budget": f"network playground {label} < {limit:g} s",
+                "value": f"{entry['seconds']:.2f} s (exit {entry['exit']})",
+                "met": entry["exit"] == 0 and entry["seconds"] < limit,
+            })  # fmt: skip
     return verdicts
 
 
@@ -749,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": ", ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
     report["builds"] = measure_builds(args.skip_test)
+    report["network"] = measure_network()
     if not (HTML / "index.html").exists():
         print(
             "bench: build/html was not built; see the cold build's output",
