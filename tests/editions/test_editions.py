@@ -324,7 +324,9 @@ def test_pdf_page_count_fits_the_content(pdf: Path) -> None:
         len(page.read_text(encoding="utf-8").split()) for page in BOOK.glob("*.md")
     )
     code_lines = sum(
-        len(text.splitlines()) for texts in listing_texts().values() for text in texts
+        len(text.splitlines())
+        for texts in listing_texts().values()
+        for _, text in texts
     )
     # About 420 words or 48 listing lines fill a 7in x 9.25in page; front
     # matter, blank versos and the index add some twenty.
