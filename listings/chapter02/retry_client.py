@@ -81,6 +81,7 @@ def main() -> None:
         )[0]
     except socket.gaierror as error:
         sys.exit(f"retry_client: cannot resolve {args.host}: {error.strerror}")
+    # ANCHOR: connect
     with socket.socket(family, kind, proto) as sock:
         try:
             sock.bind(("", args.source_port))
@@ -91,6 +92,7 @@ def main() -> None:
         except OSError as error:
             reason = error.strerror
             sys.exit(f"retry_client: cannot talk to {where}: {reason}")
+    # ANCHOR_END: connect
     if reply is None:
         tries = f"{len(waits)} {'try' if len(waits) == 1 else 'tries'}"
         waited = f"{sum(waits):g} s"
