@@ -58,8 +58,11 @@ import h11
 
 from playground.wire import TeeReader
 
+#: The longest request line answered (longer: 414).
 MAX_REQUEST_LINE = 8192
+#: The longest header line read (longer: 431).
 MAX_HEADER_LINE = 65536
+#: The most header lines read (more: 431).
 MAX_HEADERS = 100
 #: Empty lines tolerated before a request line (RFC 9112, section 2.2).
 MAX_EMPTY_LINES = 4
