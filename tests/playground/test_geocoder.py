@@ -665,6 +665,16 @@ def test_geopy_with_addressdetails_and_over_http(playground: Playground) -> None
     assert location.latitude == pytest.approx(48.137, abs=0.01)
 
 
+@pytest.mark.parametrize("query", ["Archbold, OH", "Archbold, Ohio"])
+def test_geopy_finds_the_village_of_the_example(
+    playground: Playground, query: str
+) -> None:
+    location = geolocator(playground).geocode(query, addressdetails=True)
+    assert (location.latitude, location.longitude) == (41.52144, -84.30717)
+    assert location.address == "Archbold, Fulton County, Ohio, United States"
+    assert location.raw["address"]["village"] == "Archbold"
+
+
 def test_geopy_gets_none_when_nothing_matches(playground: Playground) -> None:
     assert geolocator(playground).geocode("no such place anywhere") is None
     assert geolocator(playground).geocode("no such place", exactly_one=False) is None
