@@ -459,3 +459,26 @@ def test_geopy_reads_the_playground(playground: Playground) -> None:
     ]
     assert len(several) == 3 and all("Springfield" in p.address for p in several)
     assert nothing is None
+
+
+def test_geopy_says_429_in_its_own_words(playground: Playground) -> None:
+    """The chapter's errors section: geopy raises GeocoderRateLimited for a
+    429 and keeps the HTTP error underneath, which search1's explain() finds."""
+    from geopy.adapters import AdapterHTTPError
+    from geopy.exc import GeocoderRateLimited
+
+    tls = ssl.create_default_context(cafile=str(playground.ca_file))
+    domain = f"{where(playground.https_url)}/_playground/fault/429"
+    with (
+        Nominatim(
+            user_agent="python-on-the-wire-tests/1.0",
+            domain=domain,
+            scheme="https",
+            ssl_context=tls,
+            timeout=5,
+        ) as geocoder,
+        pytest.raises(GeocoderRateLimited) as raised,
+    ):
+        geocoder.geocode(EXAMPLE)
+    cause = raised.value.__cause__
+    assert isinstance(cause, AdapterHTTPError) and cause.status_code == 429
