@@ -21,8 +21,9 @@ this order:
     still make the same transcript. (Before ``ports``.)
 ``address-port``
     A port in a socket address as Python prints it, ``('192.0.2.1', 43125)``
-    (or an IPv6 one, ``('::1', 43125, 0, 0)``), or written out after an
-    address, ``192.0.2.1 port 43125``, when it is one of the
+    (or an IPv6 one, ``('::1', 43125, 0, 0)``), written out after an
+    address, ``192.0.2.1 port 43125``, or after a colon, ``192.0.2.1:43125``
+    or ``[::1]:43125`` (as ``ss`` prints it), when it is one of the
     ephemeral ports the kernel picks for clients (32768-60999), shows as the
     next client port, 50001, 50002, ... in order of first appearance; the
     same port shows the same number in every file of the session (the
@@ -70,7 +71,10 @@ _RTT = re.compile(r" *(?<![\w.])\d+\.\d{3}ms(?!\w)")
 # an address, " port ", the port.
 _ADDRESS = re.compile(
     r"""(?:\(['"][0-9A-Fa-f.:]+['"], |(?<![\w.:])"""
-    r"""(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]*) port )(\d{1,5})(?!\d)"""
+    r"""(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]*) port """
+    # or HOST:PORT, as ss and the chapter 3 listings print it: an IPv4
+    # address, or an IPv6 one in brackets, a colon, the port
+    r"""|(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:]+\]):)(\d{1,5})(?!\d)"""
 )
 EPHEMERAL = range(32768, 61000)
 
@@ -83,8 +87,9 @@ def address_ports(texts: Iterable[str], ports: Mapping[int, int]) -> dict[int, i
 
     >>> address_ports(["from ('127.0.0.1', 43125)", "to ('::1', 43125, 0, 0)",
     ...                "('10.0.0.1', 1060) and ('10.0.0.2', 39000)",
-    ...                "from 0.0.0.0 port 39000, from ::1 port 40001"], {})
-    {43125: 50001, 39000: 50002, 40001: 50003}
+    ...                "from 0.0.0.0 port 39000, from ::1 port 40001",
+    ...                "127.0.0.1:41904 [::1]:45000 10:33000 203.0.113.80:1070"], {})
+    {43125: 50001, 39000: 50002, 40001: 50003, 41904: 50004, 45000: 50005}
     """
     found = dict(ports)
     clients = [shown for shown in found.values() if shown >= DISPLAY_CLIENT_PORT]

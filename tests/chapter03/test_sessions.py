@@ -1,0 +1,52 @@
+"""Chapter 3's console sessions (book/sessions/chapter03.toml) print what
+their committed files show, and the sessions the chapter promises are there."""
+
+from __future__ import annotations
+
+from tests.support.sessions import (
+    chapter_sessions,
+    pytest_generate_tests,
+    test_the_committed_transcript_is_what_the_commands_print,
+)
+
+__all__ = [
+    "pytest_generate_tests",
+    "test_the_committed_transcript_is_what_the_commands_print",
+]
+
+SESSIONS = {s.id: s for s in chapter_sessions(__file__)}
+
+
+def test_the_sessions_the_chapter_promises_are_there() -> None:
+    on_loopback = {i for i, s in SESSIONS.items() if not s.on_network}
+    assert {
+        "exchange",
+        "fourtuple-local",
+        "deadlock-small",
+        "deadlock-stall",
+        "deadlock-threads",
+        "lines",
+    } <= on_loopback
+    on_network = {i for i, s in SESSIONS.items() if s.on_network}
+    assert {
+        "handshake",
+        "refused",
+        "dropped",
+        "fourtuple-nat",
+        "mss",
+        "mss-clamped",
+    } <= on_network
+
+
+def test_the_stall_is_bounded_and_the_fixed_client_is_not_stalled() -> None:
+    stall, fixed = SESSIONS["deadlock-stall"], SESSIONS["deadlock-threads"]
+    assert stall.statuses == (1,) and "--threads" not in stall.commands[0]
+    assert fixed.statuses == (0,) and "--threads" in fixed.commands[0]
+    assert stall.commands[0] + " --threads" == fixed.commands[0]
+
+
+def test_the_firewall_and_clamp_rules_are_removed_by_their_sessions() -> None:
+    for name, table in (("dropped", "inet guard"), ("mss-clamped", "ip clamp")):
+        commands = SESSIONS[name].commands
+        assert commands[0].startswith(f"nft add table {table} ")
+        assert commands[-1] == f"nft delete table {table}"
