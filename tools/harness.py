@@ -34,12 +34,15 @@ the last lines it printed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -133,12 +136,37 @@ class Process:
             data = b"".join(self.error_chunks)
         return data.decode("utf-8", "replace")
 
+    def drain(self, bound: float = 1.0) -> None:
+        """Let the reader thread take in what the process has printed so far:
+        wait (at most *bound* seconds) until its pipe holds no unread byte,
+        then a moment for a read in progress to land in :attr:`chunks`. (A
+        server's last line, printed just before its client ends, is then
+        before the Ctrl-C that follows, as on a terminal.)"""
+        stream = self.popen.stdout if self.popen else None
+        if stream is None:
+            return
+        deadline = time.monotonic() + bound
+        while time.monotonic() < deadline:
+            try:
+                raw = fcntl.ioctl(stream.fileno(), termios.FIONREAD, b"\0" * 4)
+            except (OSError, ValueError):  # closed: the reader has it all
+                return
+            if not struct.unpack("i", raw)[0]:
+                break
+            time.sleep(POLL)
+        time.sleep(POLL)
+
     def split_at_interrupt(self) -> tuple[str, str]:
         """What it printed before Ctrl-C, and after (all of it before, if it
         had no Ctrl-C)."""
         with self._lock:
             data = b"".join(self.chunks)
         at = len(data) if self.interrupted_at < 0 else self.interrupted_at
+        if 0 < at < len(data) and data[at - 1 : at] != b"\n":
+            # Ctrl-C came in the middle of a line (print() writes the text
+            # and its newline apart when unbuffered): it shows after the line.
+            end = data.find(b"\n", at)
+            at = len(data) if end < 0 else end + 1
         return (
             data[:at].decode("utf-8", "replace"),
             data[at:].decode("utf-8", "replace"),
@@ -408,6 +436,7 @@ class Harness:
             strict=True,
         ):
             if signum == signal.SIGINT:
+                process.drain()
                 with process._lock:
                     process.interrupted_at = sum(map(len, process.chunks))
             with contextlib.suppress(ProcessLookupError):

@@ -19,6 +19,7 @@ from tools import childenv
 from tools.harness import (
     Harness,
     HarnessError,
+    Process,
     Ready,
     bound,
     free_port,
@@ -229,3 +230,17 @@ def test_standard_error_can_be_kept_apart(harness):
     assert (merged.output, merged.errors) == ("out\nerr\n", "")
     with pytest.raises(ValueError, match="merged"):
         harness.run(["true"], stderr="mixed")
+
+
+def test_a_ctrl_c_in_the_middle_of_a_line_shows_after_the_line() -> None:
+    # Unbuffered, print() writes a line's text and its newline apart; a
+    # Ctrl-C recorded between the two belongs after the whole line.
+    process = Process("server", ["server"])
+    process.chunks = [b"served one\n", b"served two", b"\n", b"stopped\n"]
+    process.interrupted_at = len(b"served one\nserved two")
+    assert process.split_at_interrupt() == ("served one\nserved two\n", "stopped\n")
+    process.interrupted_at = len(b"served one\n")
+    assert process.split_at_interrupt() == (
+        "served one\n",
+        "served two\nstopped\n",
+    )
