@@ -83,6 +83,8 @@ def main() -> None:
     add("--server", default=SERVER, type=server_url, help="geocoder's URL")
     add("--timeout", default=10.0, type=float, help="in seconds")
     args = parser.parse_args()
+    if not (AGENT.isascii() and AGENT.isprintable()):  # it goes into a header
+        parser.error(f"GEOCODER_AGENT {AGENT!r} is not printable ASCII")
     try:
         answer = geocode(args.address, args.server, args.timeout)
     except FAILURES as error:

@@ -144,6 +144,19 @@ def test_reader_names_their_own_agent(playground: Playground, name: str) -> None
         assert [h for h in heads if f"\r\nUser-Agent: {wanted}\r\n" in h], heads
 
 
+@pytest.mark.parametrize("agent_text", ["ada \u2192 tests", "ada\r\nX-Injected: yes"])
+@pytest.mark.parametrize("name", LISTINGS)
+def test_an_agent_that_cannot_be_a_header_is_refused(
+    playground: Playground, name: str, agent_text: str
+) -> None:
+    env = listing_env(playground, GEOCODER_AGENT=agent_text)
+    result = run(name, pg=playground, env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"{name}.py: error: GEOCODER_AGENT {agent_text!r} is not printable ASCII"
+    )
+
+
 @pytest.mark.parametrize("name", LISTINGS)
 def test_non_ascii_address(playground: Playground, name: str) -> None:
     since = time.time()
