@@ -46,7 +46,8 @@ def serve(sock: socket.socket, loss: float, chance: random.Random) -> int:
             if chance.random() < loss:
                 print(f"dropped {seen}", flush=True)
                 continue
-            print(f"{seen}: {request[:40]!r}", flush=True)
+            more = "..." if len(request) > 20 else ""  # a glimpse is enough
+            print(f"{seen}: {request[:20]!r}{more}", flush=True)
             try:
                 sock.sendto(reply_to(request, sender), sender)
             except OSError as error:  # the sender's network may be gone by now
