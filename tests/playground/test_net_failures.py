@@ -517,7 +517,7 @@ def test_a_service_that_cannot_listen_says_so(
     )
 
 
-def test_a_service_says_where_it_listens_and_stops_on_sigterm(
+def test_a_service_says_where_it_listens_and_stops_on_ctrl_c(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
@@ -529,9 +529,9 @@ def test_a_service_says_where_it_listens_and_stops_on_sigterm(
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
 
-    before = signal.getsignal(signal.SIGTERM)
+    before = signal.getsignal(signal.SIGINT)
     killer = threading.Thread(target=stop_once_listening)
     killer.start()
     argv = ["smtp", "--address", "127.0.0.1", "--port", f"smtp={port}"]
@@ -543,7 +543,7 @@ def test_a_service_says_where_it_listens_and_stops_on_sigterm(
         f"playground.services smtp: listening (smtp {port})\n"
         "playground.services smtp: stopped\n"
     )
-    assert signal.getsignal(signal.SIGTERM) == before  # handed back
+    assert signal.getsignal(signal.SIGINT) == before  # handed back
 
 
 def test_a_program_service_runs_only_as_a_program(
