@@ -27,7 +27,7 @@ from types import SimpleNamespace
 import pytest
 from sphinx.directives.code import LiteralIncludeReader
 
-from tools import booklint
+from tools import booklint, chapters
 from tools.paths import BOOK, ROOT
 
 PDF = ROOT / "build" / "pdf" / "python-on-the-wire.pdf"
@@ -298,6 +298,15 @@ def test_pdf_prints_every_chapter_title(pdf: Path) -> None:
     assert not missing, f"chapter titles missing from the PDF: {missing}"
 
 
+def test_pdf_numbers_the_chapters_as_the_registry_does(pdf: Path) -> None:
+    """Each chapter in the book opens as "Chapter N" over its title, N its
+    number in chapters.toml, in the registry's order."""
+    text = _pdf_text(pdf)
+    printed = re.findall(r"^\f?Chapter (\d+)\n\n(.+)$", text, re.MULTILINE)
+    expected = [(str(c.number), c.title) for c in chapters.in_book()]
+    assert printed == expected
+
+
 def test_pdf_prints_every_figure_caption(pdf: Path) -> None:
     text = _squash(_pdf_text(pdf))
     missing = [caption for caption in figure_captions() if _squash(caption) not in text]
@@ -378,6 +387,17 @@ def test_epub_passes_epubcheck_without_warnings(epub: Path) -> None:
         "0 fatals / 0 errors / 0 warnings" in report
         or "No errors or warnings" in report
     ), report
+
+
+def test_epub_contents_list_the_chapters_in_the_registry_s_order(
+    epub: Path,
+) -> None:
+    with zipfile.ZipFile(epub) as book:
+        nav = html.unescape(book.read("nav.xhtml").decode())
+    listed = [c for c in chapters.in_book() if f'href="{c.slug}.xhtml"' in nav]
+    assert listed == chapters.in_book(), "a chapter is missing from the contents"
+    places = [nav.index(f'href="{c.slug}.xhtml"') for c in listed]
+    assert places == sorted(places)
 
 
 def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
