@@ -33,10 +33,11 @@ $(STAMP): requirements.txt
 # that share one network playground stay on one worker (--dist loadgroup;
 # tests/conftest.py groups them). `make test CHAPTER=2` runs one chapter's
 # tests alone; `make test COVERAGE=1` measures coverage in the same run and
-# then holds each of lines and branches to the floor (tools/coverage_floor.py).
+# then holds each of lines and branches to the floor (tools/coverage_floor.py,
+# the one judge of it: pytest-cov's own pooled fail-under is switched off).
 TEST_JOBS ?= 4
 PYTEST_RUN = $(PYTEST) -n $(TEST_JOBS) --dist loadgroup \
-  $(if $(COVERAGE),--cov --cov-report=term-missing:skip-covered)
+  $(if $(COVERAGE),--cov --cov-report=term-missing:skip-covered --cov-fail-under=0)
 FLOOR      = $(if $(COVERAGE),$(BIN)/python -m tools.coverage_floor $(FLOOR_OPTIONS))
 
 # What `make html` runs first: only the tests a change can affect. Each

@@ -118,10 +118,10 @@ def floor_conf(directory: Path) -> None:
 
 def measure_network() -> dict[str, Any]:
     """The network playground: `up` cold, `up` again (already up), `down`."""
-    from playground.net.build import NetError, check_support
+    from playground.net.system import NetError, check_support
 
     try:
-        check_support(("ip", "nft"))
+        check_support(("ip", "nft", "ethtool"))
     except NetError as exc:
         return {"skipped": str(exc)}
     with tempfile.TemporaryDirectory(prefix="bench-net-") as state:

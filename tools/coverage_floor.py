@@ -10,7 +10,7 @@ data the test run left (``.coverage``) and fails unless the share of lines
 ``[tool.coverage.report]`` in ``pyproject.toml``. It prints both figures.
 
 Some code runs only in the network playground (Linux network namespaces,
-which need root, ``ip`` and ``nft``); on a machine without them its tests
+which need root, ``ip``, ``nft`` and ``ethtool``); on a machine without them its tests
 skip, saying why. There, and only there, the files listed in
 ``[tool.coverage_floor] network_only`` are left out of the figures, and the
 line says which and why; with ``--full`` (CI, which runs as root with every
@@ -40,10 +40,10 @@ def network_only() -> list[str]:
 
 def why_no_network() -> str | None:
     """Why the network playground cannot run here (None when it can)."""
-    from playground.net.build import NetError, check_support
+    from playground.net.system import NetError, check_support
 
     try:
-        check_support(("ip", "nft"))
+        check_support(("ip", "nft", "ethtool"))  # what `up` needs
     except NetError as exc:
         return str(exc)
     return None
