@@ -31,4 +31,4 @@ def test_a_dropped_syn_is_resent_after_a_second_and_never_answered() -> None:
     assert len(seen) >= 2 and all(p.flags == SYN and p.dport == 1070 for p in seen)
     assert len({p.seq for p in seen}) == 1  # the same SYN, again
     assert 0.9 < seen[1].time - seen[0].time < 1.5
-    assert seen[-1].time - seen[0].time < 2.5  # the client's --timeout
+    assert seen[-1].time - seen[0].time < 1.5  # the client's --timeout
