@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tools.chapters import in_book
 from tools.pythons import summary
 
 if TYPE_CHECKING:
@@ -192,7 +193,12 @@ def measure_builds(skip_test: bool, runs: int = 3) -> dict[str, Any]:
     # What an author's `make html` does after changing one chapter: that
     # chapter's tests and the book-wide ones (the Makefile's stamps), then the
     # build. The stamps must be fresh first (make test just ran, or this runs).
-    run(["make", "html"])
+    if skip_test:  # the stamps are taken as fresh (the tests are not timed)
+        (ROOT / "build").mkdir(exist_ok=True)
+        for stamp in ["build/.tested", *(f"build/.tested-{c.slug}" for c in in_book())]:
+            (ROOT / stamp).touch()
+    else:
+        run(["make", "html"])
     os.utime(TOUCHED)
     seconds, done = run(["make", "html"])
     builds["one_chapter_make_html"] = step(
