@@ -32,7 +32,7 @@ import pytest
 from playground.net import build, topology
 from playground.services import ftp, machine, pop_imap
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PREFIX = f"powm{os.getpid()}-"
 PASSWORD = machine.PASSWORD
 #: What ``nmap`` must find open on each machine room host, and nothing else.
