@@ -24,8 +24,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from playground.services import machine
 from playground.services.spec import Context, Port, Service
+
+from playground.services import machine
 
 VSFTPD = "/usr/sbin/vsftpd"
 HOST = "ftp"

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playground.services import machine
 from playground.services.spec import Context, Port, Service
+
+from playground.services import machine
 
 GUNICORN = "/usr/bin/gunicorn"
 HOST = "www"
@@ -34,9 +35,21 @@ def command_for(tls: bool) -> Callable[[Context], list[str]]:
         port = 443 if tls else 80
         argv = [GUNICORN, "--bind", f"{ADDRESS}:{port}", "--preload"]
         argv += ["--workers", "1", "--threads", "4", "--chdir", "/"]
-        argv += ["--access-logfile", "-", "--error-logfile", "-", "--graceful-timeout", "1"]
+        argv += [
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            "--graceful-timeout",
+            "1",
+        ]
         if tls:
-            argv += ["--certfile", str(ctx.certificate), "--keyfile", str(ctx.certificate)]
+            argv += [
+                "--certfile",
+                str(ctx.certificate),
+                "--keyfile",
+                str(ctx.certificate),
+            ]
         return machine.enter(run_dir, HOST, [*argv, "httpbin:app"])
 
     return command

@@ -99,7 +99,9 @@ def etc_files(uid: int) -> dict[str, str]:
             text = Path("/etc", name).read_text()
         except OSError:
             text = ""
-        kept = [row for row in text.splitlines(True) if not row.startswith(READER + ":")]
+        kept = [
+            row for row in text.splitlines(True) if not row.startswith(READER + ":")
+        ]
         found[name] = "".join(kept) + line
     return found
 
@@ -120,12 +122,16 @@ def write_accounts(folder: Path, uid: int) -> None:
 
 def subject_hash(ca_pem: bytes) -> str:
     """The name OpenSSL looks a CA up by in a ``capath`` folder (``HASH.0``)."""
-    return subprocess.run(
-        ["openssl", "x509", "-hash", "-noout"],
-        input=ca_pem,
-        capture_output=True,
-        check=False,
-    ).stdout.decode().strip()
+    return (
+        subprocess.run(
+            ["openssl", "x509", "-hash", "-noout"],
+            input=ca_pem,
+            capture_output=True,
+            check=False,
+        )
+        .stdout.decode()
+        .strip()
+    )
 
 
 def trust_store(folder: Path, ca_pem: bytes, digest: str) -> None:

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import mailbox
 import shutil
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
-from playground.services import machine
 from playground.services.spec import Context, Port, Service
+
+from playground.services import machine
 
 DOVECOT = "/usr/sbin/dovecot"
 HOST = "mail"
@@ -73,7 +74,7 @@ service pop3-login {{
 """
 
 READER = Address("Reader of the book", machine.READER, "example.com")
-WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 
 def samples() -> list[EmailMessage]:
@@ -128,6 +129,9 @@ def command(ctx: Context) -> list[str]:
     run_dir = ctx.work.parent
     root = machine.prepare(run_dir, HOST, uid)
     fresh_mailbox(root / "home" / machine.READER, uid)
+    # Dovecot refuses to start while the master.pid of an earlier run names
+    # a live process (one still dying, say).
+    (root / "run" / "dovecot" / "master.pid").unlink(missing_ok=True)
     config = ctx.work / "dovecot.conf"
     config.write_text(CONFIG.format(certificate=ctx.certificate))
     return machine.enter(run_dir, HOST, [DOVECOT, "-F", "-c", str(config)])

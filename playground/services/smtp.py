@@ -22,8 +22,9 @@ import os
 import pwd
 from pathlib import Path
 
-from playground.services import machine
 from playground.services.spec import Context, Port, Service
+
+from playground.services import machine
 
 MASTER = "/usr/lib/postfix/sbin/master"
 HOST = "mail"
@@ -122,6 +123,9 @@ def make_queue(spool: Path) -> None:
         gid = grp.getgrnam(group).gr_gid if group else 0
         os.chown(path, owner.pw_uid, gid)
         path.chmod(mode)
+    # A master of an earlier run may still be dying and hold its lock on
+    # this file: the new master locks a new one.
+    (queue / "pid" / "master.pid").unlink(missing_ok=True)
     data = spool / "postfix-data"
     data.mkdir(mode=0o700, exist_ok=True)
     os.chown(data, owner.pw_uid, 0)

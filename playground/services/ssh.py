@@ -23,10 +23,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from playground.services.spec import Context, Port, Service
 
 from playground.net import topology
 from playground.services import machine
-from playground.services.spec import Context, Port, Service
 
 SSHD = "/usr/sbin/sshd"
 #: What sshd prints (with -e) once it listens.
@@ -107,8 +107,8 @@ def names(host: topology.Host) -> list[str]:
     """What a client may call *host*: its DNS names (short ones too, which
     ``ssh`` completes) and its addresses.
 
-    >>> names(topology.host('backbone'))
-    ['backbone.example.net', 'backbone', 'ns.example.com', 'ns', '192.0.2.1', '192.0.2.5', '192.0.2.53']
+    >>> ' '.join(names(topology.host('backbone')))
+    'backbone.example.net backbone ns.example.com ns 192.0.2.1 192.0.2.5 192.0.2.53'
     """
     addresses = [cidr.split("/")[0] for _iface, cidr in topology.addresses(host.name)]
     fqdns = [host.fqdn] if host.fqdn else []

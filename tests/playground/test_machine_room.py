@@ -18,6 +18,7 @@ because the host's own ``/etc/ssl`` does, as a real machine would.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -42,6 +43,10 @@ OPEN = {
     "ftp": {21, 22, 23},
     "backbone": {22, 53},
 }
+#: Dovecot's words for a password offered outside TLS.
+PLAINTEXT_REFUSED = (
+    "Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+)
 TOOLS = ("ping", "tracepath", "tcpdump", "nmap", "curl", "ssh", "dig")
 WATCHED = ("/run", "/var/spool", "/var/log", "/var/mail", "/home", "/srv")
 
@@ -140,7 +145,9 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
         assert down.returncode == 0, down.stderr
         after = fingerprint()
         assert after == before
-        leftover = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+        leftover = subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True
+        )
         assert PREFIX not in leftover.stdout
 
 
@@ -242,7 +249,7 @@ def test_smtp_relays_for_no_one(room: Room) -> None:
             s.starttls()
             s.ehlo()
             try:
-                s.sendmail("a@example.net", ["b@example.org"], "Subject: x\\r\\n\\r\\nx")
+                s.sendmail("a@example.net", ["b@example.org"], "Subject: x\\r\\n\\r\\n")
             except smtplib.SMTPRecipientsRefused as e:
                 code, why = e.recipients["b@example.org"]
                 print(code, why.decode())
@@ -342,10 +349,8 @@ def test_plain_text_logins_are_refused_where_tls_is_required(room: Room) -> None
     )
     assert ok(done).splitlines() == [
         "ftp 530 Non-anonymous sessions must use encryption.",
-        "pop3 -ERR [AUTH] Plaintext authentication disallowed on non-secure "
-        "(SSL/TLS) connections.",
-        "imap [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure "
-        "(SSL/TLS) connections.",
+        f"pop3 -ERR [AUTH] {PLAINTEXT_REFUSED}",
+        f"imap [PRIVACYREQUIRED] {PLAINTEXT_REFUSED}",
     ]
 
 
@@ -399,9 +404,13 @@ def test_a_certificate_for_another_name_is_refused(room: Room) -> None:
     )
     curl = room.on(
         "h1",
-        "curl", "-sS", "--ssl-reqd", "--connect-to", "www.example.com:993:mail.example.com:993",
+        "curl",
+        "-sS",
+        "--ssl-reqd",
+        "--connect-to",
+        "www.example.com:993:mail.example.com:993",
         "imaps://www.example.com/",
-    )  # fmt: skip
+    )
     assert curl.returncode == 60
     assert "no alternative certificate subject name matches" in curl.stderr
 
@@ -413,10 +422,18 @@ def test_curl_speaks_every_protocol_with_tls_required(room: Room) -> None:
     user = f"reader:{PASSWORD}"
     mail = room.on(
         "h1",
-        "curl", "-sS", "--ssl-reqd", "smtp://mail.example.com",
-        "--mail-from", "curl@example.net", "--mail-rcpt", "reader@example.com", "-T", "-",
+        "curl",
+        "-sS",
+        "--ssl-reqd",
+        "smtp://mail.example.com",
+        "--mail-from",
+        "curl@example.net",
+        "--mail-rcpt",
+        "reader@example.com",
+        "-T",
+        "-",
         stdin="Subject: from curl\r\n\r\nsent by curl\r\n",
-    )  # fmt: skip
+    )
     ok(mail)
     for url in (
         "pop3://mail.example.com/",
@@ -432,9 +449,33 @@ def test_curl_speaks_every_protocol_with_tls_required(room: Room) -> None:
         )
     )
     assert "hello.txt" in tree
-    page = room.on("h1", "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                   "https://www.example.com/search?q=Archbold&format=json")  # fmt: skip
+    page = room.on(
+        "h1",
+        "curl",
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "https://www.example.com/search?q=Archbold&format=json",
+    )
     assert ok(page) == "200"
+
+
+def test_httpbin_answers_beside_the_geocoder(room: Room) -> None:
+    """httpbin.example.com has an address of its own on www; it sees the
+    request come from modemA, not from h1."""
+    for scheme in ("http", "https"):
+        done = room.on("h1", "curl", "-sS", f"{scheme}://httpbin.example.com/get?x=1")
+        answer = json.loads(ok(done))
+        assert answer["args"] == {"x": "1"}
+        assert answer["origin"] == topology.host("modemA").address
+        assert answer["url"] == f"{scheme}://httpbin.example.com/get?x=1"
+    teapot = room.on(
+        "h1", "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+        "https://httpbin.example.com/status/418",
+    )  # fmt: skip
+    assert ok(teapot) == "418"
 
 
 # -- SSH and Telnet --------------------------------------------------------------
@@ -459,13 +500,17 @@ def test_ssh_from_h1_reaches_every_host_it_can_route_to(room: Room) -> None:
     for host, name in targets.items():
         done = room.on("h1", "ssh", "-o", "BatchMode=yes", name, "hostname; id -un")
         assert ok(done).split() == [host, machine.READER], host
-    from_modem = room.on("modemB", "ssh", "-o", "BatchMode=yes", "192.168.1.11", "hostname")
+    from_modem = room.on(
+        "modemB", "ssh", "-o", "BatchMode=yes", "192.168.1.11", "hostname"
+    )
     assert ok(from_modem).strip() == "h4"
 
 
 def test_ssh_with_an_unknown_key_is_refused(room: Room, tmp_path: Path) -> None:
     key = tmp_path / "stranger"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)  # fmt: skip
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
+    )
     config = tmp_path / "config"
     config.write_text(f"User reader\nIdentityFile {key}\nBatchMode yes\n")
     done = room.on("h1", "ssh", "-F", str(config), "www.example.com", "true")
@@ -518,9 +563,18 @@ def test_nmap_from_h1_finds_exactly_the_listed_ports(room: Room) -> None:
     targets = {topology.host(h).address: h for h in OPEN if h != "backbone"}
     targets[topology.DNS_ADDRESS] = "backbone"  # DNS listens on that address only
     done = room.on(
-        "h1", "nmap", "-n", "-Pn", "-p-", "-T5", "--open", "-oG", "-", *targets,
+        "h1",
+        "nmap",
+        "-n",
+        "-Pn",
+        "-p-",
+        "-T5",
+        "--open",
+        "-oG",
+        "-",
+        *targets,
         timeout=120,
-    )  # fmt: skip
+    )
     found = {}
     for line in ok(done).splitlines():
         match = re.match(r"Host: (\S+) .*Ports: (.*?)(\tIgnored|$)", line)
@@ -546,5 +600,7 @@ def test_dns_knows_every_service_name_and_the_mx(room: Room) -> None:
 
 def test_the_tools_are_on_every_host(room: Room) -> None:
     for h in topology.HOSTS:
-        done = room.on(h.name, "sh", "-c", f"for t in {' '.join(TOOLS)}; do command -v $t; done")
+        done = room.on(
+            h.name, "sh", "-c", f"for t in {' '.join(TOOLS)}; do command -v $t; done"
+        )
         assert len(ok(done).split()) == len(TOOLS), h.name
