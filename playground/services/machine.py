@@ -66,6 +66,12 @@ def enter(run_dir: Path, host: str, argv: list[str]) -> list[str]:
     return ["unshare", "--uts", "sh", "-c", ENTER, "sh", str(root), host, *argv]
 
 
+def remove_hosts(run_dir: Path) -> None:
+    """Take away every host's own files (``down``; the next ``up`` makes
+    them afresh: a new mailbox, a new FTP tree)."""
+    shutil.rmtree(run_dir / "hosts", ignore_errors=True)
+
+
 def reader_uid() -> int:
     """A uid (and gid) the machine itself uses for no user or group."""
     taken = set()

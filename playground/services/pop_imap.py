@@ -109,6 +109,7 @@ def samples() -> list[EmailMessage]:
         subtype="csv",
         filename="places.csv",
     )
+    attached.set_boundary("=-=-= playground =-=-=")  # the same every time
     return [welcome, accents, attached]
 
 

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from playground.services.spec import Context, Port, Service
 
 from playground.net import topology
+from playground.net.system import give_back
 from playground.services import machine
 
 SSHD = "/usr/sbin/sshd"
@@ -94,6 +95,9 @@ def keys(state: Path) -> Path:
     for name, comment in wanted:
         if not (folder / name).exists() or not (folder / f"{name}.pub").exists():
             _make_key(folder / name, comment)
+    # Under sudo, the reader's own account keeps the folder (ssh and sshd,
+    # run as root, accept keys another user owns if only that user can read).
+    give_back(folder, *folder.iterdir())
     return folder
 
 
