@@ -31,6 +31,7 @@ from playground.net.processes import Process, Started, alive
 from playground.net.status import HostStatus, status
 from playground.net.system import NetError, check_support, give_back, make_dirs, run
 from playground.net.topology import HOSTS
+from playground.services import machine
 from playground.services.spec import Service
 
 __all__ = [
@@ -113,9 +114,9 @@ class Network:
     def _build(self) -> None:
         make_dirs(self.run_dir / "logs")
         namespaces.create(self.prefix)
-        etc.write(self.prefix)
         tls.authority(self.state_dir)
         give_back(self.ca_file, self.state_dir / "ca-key.pem")
+        etc.write(self.prefix, self.state_dir)
         # The services take longest to get ready (the geocoder loads its
         # places): those that listen on all addresses start first, and the
         # links are built meanwhile; one that binds a single address (DNS,
@@ -127,7 +128,9 @@ class Network:
         started += [self._start(s) for s in late]
         processes.wait_ready(started)
         processes.record(self.state_file, self.prefix, [s.process for s in started])
-        give_back(*self.run_dir.rglob("*"))
+        # Each host's own files stay root's (sshd and Postfix insist).
+        hosts = machine.hosts_dir(self.run_dir)
+        give_back(*(p for p in self.run_dir.rglob("*") if not p.is_relative_to(hosts)))
 
     def _start(self, service: Service) -> Started:
         return processes.start(
@@ -142,6 +145,7 @@ class Network:
         processes.stop(set(processes.pids_in(inodes)) if inodes else set())
         namespaces.remove(names)
         etc.remove(self.prefix)
+        machine.remove_hosts(self.run_dir)
         namespaces.remove_stray_links(self.prefix)
         self.state_file.unlink(missing_ok=True)
         return len(names)

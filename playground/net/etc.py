@@ -3,8 +3,9 @@ mounts over their ``/etc`` namesakes.
 
 ``resolv.conf`` (the resolver asks 192.0.2.53), ``hosts`` (only localhost)
 and ``nsswitch.conf`` (host names come from files, then DNS, whatever the
-host machine uses). :func:`remove` takes away only these files, and a
-folder only if nothing of the reader's own is left in it.
+host machine uses), and the machine room's accounts, trust store and SSH
+settings (:mod:`playground.services.machine`). :func:`remove` takes away
+only these, and a folder only if nothing of the reader's own is left in it.
 """
 
 from __future__ import annotations
@@ -51,16 +52,24 @@ def files() -> dict[str, str]:
 ETC_FILES = ("resolv.conf", "hosts", "nsswitch.conf")
 
 
-def write(prefix: str) -> None:
+def write(prefix: str, state: Path) -> None:
+    """Every host's files, and the machine room's (accounts, trust store,
+    SSH settings: :func:`playground.services.machine.write_etc`), which need
+    the CA in *state*."""
+    from playground.services import machine
+
     contents = files()
-    for h in HOSTS:
-        folder = NETNS_ETC / f"{prefix}{h.name}"
+    folders = {h.name: NETNS_ETC / f"{prefix}{h.name}" for h in HOSTS}
+    for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in contents.items():
             (folder / name).write_text(text)
+    machine.write_etc(folders, state)
 
 
 def remove(prefix: str) -> None:
+    from playground.services import machine
+
     try:
         folders = [f for f in NETNS_ETC.iterdir() if f.name.startswith(prefix)]
     except OSError:
@@ -68,6 +77,7 @@ def remove(prefix: str) -> None:
     for folder in folders:
         for name in ETC_FILES:
             (folder / name).unlink(missing_ok=True)
+        machine.remove_etc(folder)
         # Left alone if the reader put something of their own there.
         with contextlib.suppress(OSError):
             folder.rmdir()

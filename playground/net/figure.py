@@ -31,14 +31,24 @@ graph playground {
 ROUTER_FILL = "#e3ecf7"
 
 
+def _extra(address: str) -> str:
+    """An extra address, with what answers there: "DNS 192.0.2.53", or the
+    short name its A record gives it ("httpbin 203.0.113.81")."""
+    if address == topology.DNS_ADDRESS:
+        return f"DNS {address}"
+    names = [
+        n for n, kind, value in topology.ALIASES if (kind, value) == ("A", address)
+    ]
+    return f"{names[0].split('.')[0]} {address}" if names else address
+
+
 def _node(h: topology.Host) -> str:
     lines = [h.name, h.role]
     if h.kind != "router":
         lines.append(h.address)
     elif h.masquerade:
         lines.append(f"public {h.address}")
-    if h.loopback:
-        lines += [f"DNS {ipaddress.ip_interface(a).ip}" for a in h.loopback]
+    lines += [_extra(str(ipaddress.ip_interface(a).ip)) for a in h.loopback]
     label = "\\n".join(lines)
     fill = f', fillcolor="{ROUTER_FILL}"' if h.kind == "router" else ""
     return f'{h.name} [label="{label}"{fill}];'

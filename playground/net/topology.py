@@ -159,7 +159,8 @@ HOSTS: tuple[Host, ...] = (
         "room",
         fqdn="www.example.com",
         routes=(("default", "203.0.113.1"),),
-        role="HTTP and HTTPS (the geocoder)",
+        loopback=("203.0.113.81/32",),  # httpbin.example.com
+        role="HTTP and HTTPS: the geocoder",
     ),
     Host(
         "mail",
@@ -167,7 +168,7 @@ HOSTS: tuple[Host, ...] = (
         "room",
         fqdn="mail.example.com",
         routes=(("default", "203.0.113.1"),),
-        role="SMTP banner",
+        role="SMTP, POP3 and IMAP",
     ),
     Host(
         "ftp",
@@ -175,7 +176,7 @@ HOSTS: tuple[Host, ...] = (
         "room",
         fqdn="ftp.example.com",
         routes=(("default", "203.0.113.1"),),
-        role="FTP banner",
+        role="FTP and Telnet",
     ),
 )
 
@@ -220,6 +221,9 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     ("example.com", "MX", "10 mail.example.com"),
     ("geocoder.example.com", "CNAME", "www.example.com"),
     ("smtp.example.com", "CNAME", "mail.example.com"),
+    ("pop.example.com", "CNAME", "mail.example.com"),
+    ("imap.example.com", "CNAME", "mail.example.com"),
+    ("httpbin.example.com", "A", "203.0.113.81"),
     ("ns.example.com", "A", DNS_ADDRESS),
 )
 #: The RFC 5737 ranges every public address comes from.

@@ -20,8 +20,13 @@ adding a service is adding a module and one line here:
 4. tests start it with ``Playground(services=["NAME"])`` on loopback, and
    ``python -m playground.net status`` shows it ``up`` on its host.
 
->>> [(s.name, s.host) for s in REGISTRY]
-[('geocoder', 'www'), ('dns', 'backbone'), ('smtp', 'mail'), ('ftp', 'ftp')]
+>>> [(s.name, s.host) for s in REGISTRY][:8]  # doctest: +NORMALIZE_WHITESPACE
+[('geocoder', 'www'), ('dns', 'backbone'), ('smtp', 'mail'), ('pop-imap', 'mail'),
+ ('ftp', 'ftp'), ('telnet', 'ftp'), ('httpbin', 'www'), ('httpbin-tls', 'www')]
+>>> from playground.net import topology
+>>> sorted(s.host for s in REGISTRY if s.name.startswith('ssh-')) == sorted(
+...     h.name for h in topology.HOSTS)
+True
 >>> named('geocoder').port('https').label
 'tcp/443'
 """
@@ -30,7 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from playground.services import dns, ftp, geocoder, smtp
+from playground.services import dns, ftp, geocoder, httpbin, pop_imap, smtp, ssh, telnet
 from playground.services.spec import Context, Port, Running, Service
 
 if TYPE_CHECKING:
@@ -51,7 +56,11 @@ REGISTRY: tuple[Service, ...] = (
     geocoder.SERVICE,
     dns.SERVICE,
     smtp.SERVICE,
+    pop_imap.SERVICE,
     ftp.SERVICE,
+    telnet.SERVICE,
+    *httpbin.SERVICES,
+    *ssh.SERVICES,
 )
 
 

@@ -24,9 +24,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from playground.services.spec import Context, Port, Service
-
 from playground.services import machine
+from playground.services.spec import Context, Port, Service
 
 VSFTPD = "/usr/sbin/vsftpd"
 HOST = "ftp"

@@ -94,4 +94,5 @@ SERVICE = Service(
     ports=(Port("http", "tcp", 80), Port("https", "tcp", 443, tls=True)),
     certificate=("www.example.com", "example.com", "geocoder.example.com"),
     serve=serve,
+    bind="203.0.113.80",  # www's other address is httpbin.example.com's
 )

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playground.services.spec import Context, Port, Service
-
 from playground.services import machine
+from playground.services.spec import Context, Port, Service
 
 GUNICORN = "/usr/bin/gunicorn"
 HOST = "www"

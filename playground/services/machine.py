@@ -54,9 +54,14 @@ hostname "$name" && exec "$@"
 """.format(view=" ".join(VIEW))
 
 
+def hosts_dir(run_dir: Path) -> Path:
+    """The folder holding every host's own files."""
+    return run_dir / "hosts"
+
+
 def host_root(run_dir: Path, host: str) -> Path:
     """The folder holding *host*'s own files."""
-    return run_dir / "hosts" / host
+    return hosts_dir(run_dir) / host
 
 
 def enter(run_dir: Path, host: str, argv: list[str]) -> list[str]:
@@ -69,7 +74,7 @@ def enter(run_dir: Path, host: str, argv: list[str]) -> list[str]:
 def remove_hosts(run_dir: Path) -> None:
     """Take away every host's own files (``down``; the next ``up`` makes
     them afresh: a new mailbox, a new FTP tree)."""
-    shutil.rmtree(run_dir / "hosts", ignore_errors=True)
+    shutil.rmtree(hosts_dir(run_dir), ignore_errors=True)
 
 
 def reader_uid() -> int:

@@ -21,9 +21,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from playground.services.spec import Context, Port, Service
-
 from playground.services import machine
+from playground.services.spec import Context, Port, Service
 
 DOVECOT = "/usr/sbin/dovecot"
 HOST = "mail"

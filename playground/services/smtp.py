@@ -22,9 +22,8 @@ import os
 import pwd
 from pathlib import Path
 
-from playground.services.spec import Context, Port, Service
-
 from playground.services import machine
+from playground.services.spec import Context, Port, Service
 
 MASTER = "/usr/lib/postfix/sbin/master"
 HOST = "mail"

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from playground.services.spec import Context, Port, Service
 
 from playground.net import topology
 from playground.net.system import give_back
 from playground.services import machine
+from playground.services.spec import Context, Port, Service
 
 SSHD = "/usr/sbin/sshd"
 #: What sshd prints (with -e) once it listens.

@@ -8,9 +8,8 @@ nobody runs Telnet any more shows it here.
 
 from __future__ import annotations
 
-from playground.services.spec import Context, Port, Service
-
 from playground.services import machine
+from playground.services.spec import Context, Port, Service
 
 INETD = "/usr/sbin/inetutils-inetd"
 TELNETD = "/usr/sbin/telnetd"

@@ -3,7 +3,7 @@
 tests/playground/test_net.py builds the real twelve-host network (root, namespaces) and
 checks what a reader sees there. These tests reach what that run cannot: the
 one-line errors for a missing tool, a failed command, a service that dies or
-never gets ready, a process that ignores SIGTERM; the banner services' limits;
+never gets ready, a process that ignores SIGTERM; a service's own command line;
 the DNS server's other record types. They replace only the operating-system
 calls they need to, and run anywhere.
 """
@@ -43,10 +43,7 @@ from playground.net import (
 from playground.net.build import HostStatus, NetError, Network, Process
 from playground.net.processes import Started
 from playground.services import __main__ as service_main
-from playground.services import banner, dns, ftp, readiness, smtp
-from tools.harness import serving
-
-smtp_banner = smtp.SMTPBanner
+from playground.services import dns, readiness
 
 
 @pytest.fixture
@@ -305,15 +302,21 @@ def test_a_service_is_ready_when_its_ports_listen_and_its_line_appears(
 ) -> None:
     """A declaration with a ready line waits for it as well as the ports."""
     sleeper = subprocess.Popen(["sleep", "30"])
-    log = tmp_path / "ftp.log"
+    log = tmp_path / "dns.log"
     log.write_text("starting\n")
-    serving = "playground.services ftp: listening (ftp 21)\n"
-    item = started("ftp", sleeper, log)
+    serving = "playground.services dns: listening (dns 53, dns-tcp 53)\n"
+    item = started("dns", sleeper, log)
     with_line = services.Service(
-        "ftp", "x", "ftp", item.service.ports, serve=item.service.serve, ready="^up$"
+        "dns",
+        "x",
+        "backbone",
+        item.service.ports,
+        serve=item.service.serve,
+        ready="^up$",
     )
     item.service = with_line
-    monkeypatch.setattr(readiness, "listening", lambda pid: {("tcp", 21)})
+    ports = {("udp", 53), ("tcp", 53)}
+    monkeypatch.setattr(readiness, "listening", lambda pid: ports)
     try:
         assert processes.is_ready(item) is False  # ports, but no line yet
         log.write_text("starting\nup\n")
@@ -436,68 +439,6 @@ def test_topology_has_no_host_by_another_name() -> None:
         topology.host("h99")
 
 
-# -- the banner services (mail, ftp) ---------------------------------------------
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[str, int]]:
-    class QuickSMTP(smtp_banner):
-        timeout = 0.3
-
-    server = banner.BannerServer(("127.0.0.1", 0), QuickSMTP)
-    with serving(server):
-        yield server.server_address[:2]
-
-
-def converse(address: tuple[str, int], *lines: bytes) -> list[str]:
-    with socket.create_connection(address, timeout=5) as conn:
-        for line in lines:
-            conn.sendall(line)
-        reply = b""
-        while chunk := conn.recv(4096):
-            reply += chunk
-    return reply.decode("ascii").splitlines()
-
-
-def test_banner_closes_an_idle_connection(smtp: tuple[str, int]) -> None:
-    assert converse(smtp) == [
-        smtp_banner.greeting,
-        "421 4.4.2 mail.example.com idle too long, closing connection",
-    ]
-
-
-def test_banner_refuses_a_line_too_long(smtp: tuple[str, int]) -> None:
-    line = b"NOOP " + b"x" * banner.MAX_LINE + b"\r\n"
-    assert converse(smtp, line) == [
-        smtp_banner.greeting,
-        "500 5.5.2 Line too long",
-    ]
-
-
-def test_banner_lets_the_client_hang_up(smtp: tuple[str, int]) -> None:
-    with socket.create_connection(smtp, timeout=5) as conn:
-        assert conn.recv(4096).startswith(b"220 mail.example.com")
-        conn.shutdown(socket.SHUT_WR)  # the server reads end of file
-        assert conn.recv(4096) == b""  # and closes without a word
-
-
-def test_banner_logs_a_dropped_connection_in_one_line(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    server = banner.BannerServer(("127.0.0.1", 0), ftp.FTPBanner)
-    try:
-        try:
-            raise ConnectionResetError(104, "Connection reset by peer")
-        except ConnectionResetError:
-            server.handle_error(None, ("127.0.0.1", 40000))
-    finally:
-        server.server_close()
-    assert capsys.readouterr().err == (
-        "127.0.0.1 connection dropped: "
-        "ConnectionResetError(104, 'Connection reset by peer')\n"
-    )
-
-
 def test_the_geocoder_needs_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:
     assert service_main.main(["geocoder"]) == 2
     assert capsys.readouterr().err == (
@@ -510,10 +451,11 @@ def test_a_service_that_cannot_listen_says_so(
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        argv = ["ftp", "--address", "127.0.0.1", "--port", f"ftp={port}"]
+        argv = ["dns", "--address", "127.0.0.1"]
+        argv += ["--port", f"dns={port}", "--port", f"dns-tcp={port}"]
         assert service_main.main(argv) == 1
     assert capsys.readouterr().err == (
-        "playground.services ftp: cannot listen: Address already in use\n"
+        "playground.services dns: cannot listen: Address already in use\n"
     )
 
 
@@ -534,15 +476,18 @@ def test_a_service_says_where_it_listens_and_stops_on_ctrl_c(
     before = signal.getsignal(signal.SIGINT)
     killer = threading.Thread(target=stop_once_listening)
     killer.start()
-    argv = ["smtp", "--address", "127.0.0.1", "--port", f"smtp={port}"]
+    argv = ["dns", "--address", "127.0.0.1"]
+    argv += ["--port", f"dns={port}", "--port", f"dns-tcp={port}"]
     try:
         assert service_main.main(argv) == 0
     finally:
         killer.join()
-    assert capsys.readouterr().err == (
-        f"playground.services smtp: listening (smtp {port})\n"
-        "playground.services smtp: stopped\n"
+    # Between the two, the DNS server logs the probe's empty TCP request.
+    lines = capsys.readouterr().err.splitlines()
+    assert (
+        lines[0] == f"playground.services dns: listening (dns {port}, dns-tcp {port})"
     )
+    assert lines[-1] == "playground.services dns: stopped"
     assert signal.getsignal(signal.SIGINT) == before  # handed back
 
 
@@ -596,19 +541,6 @@ def test_dns_answers_ptr_and_mx_questions() -> None:
     assert [str(r.rdata) for r in mx.rr] == ["10 mail.example.com."]
 
 
-def test_banner_answers_noop_refuses_the_rest_and_says_goodbye(
-    smtp: tuple[str, int],
-) -> None:
-    assert converse(
-        smtp, b"NOOP\r\n", b"MAIL FROM:<a@example.com>\r\n", b"quit\r\n"
-    ) == [
-        smtp_banner.greeting,
-        "250 2.0.0 OK",
-        smtp_banner.refusal,
-        smtp_banner.bye,
-    ]
-
-
 @pytest.fixture
 def all_up(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
     """Every namespace "exists" (a link to this process's own network
@@ -635,16 +567,17 @@ def test_up_when_already_up_changes_nothing(
 def test_status_reports_each_host_and_service(
     all_up: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Only the geocoder's ports are open.
-    monkeypatch.setattr(readiness, "listening", lambda pid: {("tcp", 80), ("tcp", 443)})
+    # Only the web servers' and SSH's ports are open.
+    web = {("tcp", 80), ("tcp", 443), ("tcp", 22)}
+    monkeypatch.setattr(readiness, "listening", lambda pid: web)
     monkeypatch.setattr(
         status, "addresses", lambda prefix, hosts: {h: [f"{h} addr"] for h in hosts}
     )
     rows = {row.host: row for row in all_up.status()}
     assert set(rows) == {h.name for h in topology.HOSTS}
     assert rows["www"].healthy and rows["www"].addresses == ["www addr"]
-    assert rows["www"].services == [("geocoder tcp/80+tcp/443", True)]
-    assert rows["h1"].healthy  # no services: its namespace is enough
+    assert rows["www"].services[0] == ("geocoder tcp/80+tcp/443", True)
+    assert rows["h1"].healthy  # its one service, SSH, listens
     assert not rows["backbone"].healthy  # the DNS server's port is closed
     assert rows["backbone"].services == [("dns udp/53+tcp/53", False)]
 
