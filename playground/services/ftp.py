@@ -63,7 +63,7 @@ vsftpd_log_file=/var/log/vsftpd.log
 """
 
 #: The read-only tree: path -> contents.
-TREE = {
+TREE: dict[str, str | bytes] = {
     "README.txt": "This is ftp.example.com, the network playground's FTP server.\n"
     "Everyone may download from pub/; the reader may upload to upload/.\n",
     "pub/hello.txt": "Hello from the machine room.\n",

@@ -47,11 +47,9 @@ VIEW = ("run", "var/log", "var/spool", "var/mail", "home", "srv")
 #: First uid tried for the reader (one not used by the machine is taken).
 FIRST_UID = 2000
 
-ENTER = """\
-root=$1 name=$2; shift 2
-for d in {view}; do mount --bind "$root/$d" "/$d" || exit 1; done
-hostname "$name" && exec "$@"
-""".format(view=" ".join(VIEW))
+#: Run inside the namespace: bind the host's folders (all in one ``mount``),
+#: take its name, become the daemon.
+ENTER = 'mount --all --fstab "$1" && hostname "$2" && shift 2 && exec "$@"'
 
 
 def hosts_dir(run_dir: Path) -> Path:
@@ -67,8 +65,8 @@ def host_root(run_dir: Path, host: str) -> Path:
 def enter(run_dir: Path, host: str, argv: list[str]) -> list[str]:
     """The command line that runs *argv* with *host*'s own folders and
     name (to be run inside *host*'s namespace)."""
-    root = host_root(run_dir, host)
-    return ["unshare", "--uts", "sh", "-c", ENTER, "sh", str(root), host, *argv]
+    fstab = host_root(run_dir, host) / "fstab"
+    return ["unshare", "--uts", "sh", "-c", ENTER, "sh", str(fstab), host, *argv]
 
 
 def remove_hosts(run_dir: Path) -> None:
@@ -163,12 +161,20 @@ def trust_store(folder: Path, ca_pem: bytes, digest: str) -> None:
         link.symlink_to("playground-ca.pem")
 
 
+def _fstab_path(path: Path) -> str:
+    """*path* as fstab writes it (a space is ``\\040``)."""
+    return str(path).replace("\\", "\\134").replace(" ", "\\040")
+
+
 def prepare(run_dir: Path, host: str, uid: int) -> Path:
     """Make *host*'s own folders (again: nothing to do) and the reader's
     home there; return the host's folder."""
     root = host_root(run_dir, host)
     for name in VIEW:
         (root / name).mkdir(parents=True, exist_ok=True)
+    (root / "fstab").write_text(
+        "".join(f"{_fstab_path(root / name)} /{name} none bind 0 0\n" for name in VIEW)
+    )
     (root / "run" / "sshd").mkdir(mode=0o755, exist_ok=True)
     home = root / "home" / READER
     if not home.exists():

@@ -19,6 +19,7 @@ asks nothing and just works.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -158,7 +159,7 @@ def write_client(folder: Path, state: Path, host: str) -> None:
         (folder / name).write_text(text)
 
 
-def command_for(host: str):  # type: ignore[no-untyped-def]
+def command_for(host: str) -> Callable[[Context], list[str]]:
     def command(ctx: Context) -> list[str]:
         """Write sshd's configuration and the reader's authorized key."""
         uid = machine.reader_uid()

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from playground import services
 from playground.net import build, topology
 from playground.net.__main__ import main
 from playground.net.figure import dot
@@ -347,12 +348,13 @@ class TestPlayground:
         )
 
     def test_https_is_verified(self, net: Net) -> None:
-        """Without the playground CA, the certificate is refused: verification is on."""
+        """With a trust store that lacks the playground CA, the certificate is
+        refused: verification is on (h1's own /etc/ssl trusts the CA)."""
         done = net.on(
             "h1",
             "env",
-            "-u",
-            "SSL_CERT_FILE",
+            "SSL_CERT_FILE=/dev/null",
+            "SSL_CERT_DIR=/nonexistent",
             "-u",
             "REQUESTS_CA_BUNDLE",
             "python3",
@@ -376,37 +378,25 @@ class TestPlayground:
         assert re.search(r"Resume: pmtu 1500 hops 5\b", done.stdout), done.stdout
 
     @pytest.mark.parametrize(
-        ("server", "port", "greeting", "refusal", "bye"),
+        ("server", "port", "greeting"),
         [
-            (
-                "mail.example.com",
-                25,
-                "220 mail.example.com ESMTP",
-                "502 5.5.1 ",
-                "221 2.0.0 ",
-            ),
-            ("ftp.example.com", 21, "220 ftp.example.com ", "502 ", "221 "),
+            ("mail.example.com", 25, "220 mail.example.com ESMTP Postfix"),
+            ("ftp.example.com", 21, "220 ftp.example.com FTP server (vsftpd) ready."),
         ],
     )
-    def test_mail_and_ftp_greet_and_refuse(
-        self, net: Net, server: str, port: int, greeting: str, refusal: str, bye: str
+    def test_mail_and_ftp_greet(
+        self, net: Net, server: str, port: int, greeting: str
     ) -> None:
+        """The machine room's daemons (tests/playground/test_machine_room.py
+        tries each with its real clients)."""
         code = (
             "import socket\n"
             f"s = socket.create_connection(({server!r}, {port}), timeout=5)\n"
-            "f = s.makefile('rwb')\n"
-            "print(f.readline().decode().strip())\n"
-            "for line in (b'HELP\\r\\n', b'QUIT\\r\\n'):\n"
-            "    f.write(line); f.flush(); print(f.readline().decode().strip())\n"
-            "print(repr(f.readline()))\n"
+            "print(s.makefile('rb').readline().decode().strip())\n"
         )
         done = net.python("h2", code)
         assert done.returncode == 0, done.stderr
-        lines = done.stdout.splitlines()
-        assert lines[0].startswith(greeting) and "playground" in lines[0]
-        assert lines[1].startswith(refusal)
-        assert lines[2].startswith(bye)
-        assert lines[3] == "b''"  # closed after QUIT
+        assert done.stdout.strip() == greeting
 
     def test_nothing_leads_out(self, net: Net) -> None:
         """No namespace has a route beyond the playground's own networks."""
@@ -439,7 +429,7 @@ class TestPlayground:
         run_dir = net.state / f"net-{PREFIX.rstrip('-')}"
         state = json.loads((run_dir / "state.json").read_text())
         pids = [p["pid"] for p in state["processes"]]
-        assert len(pids) == 4
+        assert len(pids) == len(services.REGISTRY)
         (run_dir / "state.json").unlink()  # as if up had crashed before writing it
         os.kill(pids[0], signal.SIGKILL)  # and a service had died
         again = net.cli("down")
