@@ -47,9 +47,15 @@ VIEW = ("run", "var/log", "var/spool", "var/mail", "home", "srv")
 #: First uid tried for the reader (one not used by the machine is taken).
 FIRST_UID = 2000
 
+#: A file in each host's own ``/run``, naming the host.
+MARK = ".playground-host"
 #: Run inside the namespace: bind the host's folders (all in one ``mount``),
-#: take its name, become the daemon.
-ENTER = 'mount --all --fstab "$1" && hostname "$2" && shift 2 && exec "$@"'
+#: check that its ``/run`` is there, take its name, become the daemon. A
+#: daemon never runs with the machine's own folders.
+ENTER = (
+    'mount --all --fstab "$1" && [ "$(cat /run/' + MARK + ')" = "$2" ]'
+    ' && hostname "$2" && shift 2 && exec "$@"'
+)
 
 
 def hosts_dir(run_dir: Path) -> Path:
@@ -172,10 +178,16 @@ def prepare(run_dir: Path, host: str, uid: int) -> Path:
     root = host_root(run_dir, host)
     for name in VIEW:
         (root / name).mkdir(parents=True, exist_ok=True)
-    (root / "fstab").write_text(
-        "".join(f"{_fstab_path(root / name)} /{name} none bind 0 0\n" for name in VIEW)
-    )
+    fstab = root / "fstab"
+    lines = [f"{_fstab_path(root / name)} /{name} none bind 0 0\n" for name in VIEW]
+    text = "".join(lines)
+    if not fstab.exists() or fstab.read_text() != text:
+        # Whole or not at all: a daemon of this host may be reading it now.
+        partial = fstab.with_name(f".fstab.{os.getpid()}")
+        partial.write_text(text)
+        os.replace(partial, fstab)
     (root / "run" / "sshd").mkdir(mode=0o755, exist_ok=True)
+    (root / "run" / MARK).write_text(host)
     home = root / "home" / READER
     if not home.exists():
         home.mkdir(mode=0o755)

@@ -35,7 +35,7 @@ myhostname = mail.example.com
 mydomain = example.com
 myorigin = $mydomain
 mydestination = $myhostname, $mydomain, localhost
-inet_interfaces = all
+inet_interfaces = {address}
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_banner = $myhostname ESMTP Postfix
@@ -136,7 +136,7 @@ def command(ctx: Context) -> list[str]:
     make_queue(root / "var" / "spool")
     (ctx.work / "aliases").write_text(ALIASES.format(reader=machine.READER))
     (ctx.work / "main.cf").write_text(
-        MAIN_CF.format(work=ctx.work, certificate=ctx.certificate)
+        MAIN_CF.format(work=ctx.work, certificate=ctx.certificate, address=ctx.address)
     )
     (ctx.work / "master.cf").write_text(MASTER_CF)
     return machine.enter(run_dir, HOST, [MASTER, "-s", "-c", str(ctx.work)])
@@ -150,5 +150,7 @@ SERVICE = Service(
     certificate=("mail.example.com", "smtp.example.com"),
     command=command,
     ready=r"daemon started",
+    # Postfix looks its interfaces up as it starts: it starts once they exist.
+    bind="203.0.113.25",
     loopback=False,
 )
