@@ -353,10 +353,10 @@ class TestPlayground:
         done = net.on(
             "h1",
             "env",
-            "SSL_CERT_FILE=/dev/null",
-            "SSL_CERT_DIR=/nonexistent",
             "-u",
             "REQUESTS_CA_BUNDLE",
+            "SSL_CERT_FILE=/dev/null",
+            "SSL_CERT_DIR=/nonexistent",
             "python3",
             str(ROOT / "listings/chapter01/search3.py"),
             "--server",

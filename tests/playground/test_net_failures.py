@@ -579,7 +579,10 @@ def test_status_reports_each_host_and_service(
     assert rows["www"].services[0] == ("geocoder tcp/80+tcp/443", True)
     assert rows["h1"].healthy  # its one service, SSH, listens
     assert not rows["backbone"].healthy  # the DNS server's port is closed
-    assert rows["backbone"].services == [("dns udp/53+tcp/53", False)]
+    assert rows["backbone"].services == [
+        ("dns udp/53+tcp/53", False),
+        ("ssh-backbone tcp/22", True),
+    ]
 
 
 def test_exec_on_no_such_host_or_a_host_that_is_down(net: Network) -> None:
