@@ -167,6 +167,17 @@ def trust_store(folder: Path, ca_pem: bytes, digest: str) -> None:
         link.symlink_to("playground-ca.pem")
 
 
+def _write_whole(path: Path, text: str) -> None:
+    """Write *text* to *path* unless it holds it already, whole or not at
+    all: another daemon of the same host may be starting and reading it."""
+    with contextlib.suppress(OSError):
+        if path.read_text() == text:
+            return
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
 def _fstab_path(path: Path) -> str:
     """*path* as fstab writes it (a space is ``\\040``)."""
     return str(path).replace("\\", "\\134").replace(" ", "\\040")
@@ -178,16 +189,10 @@ def prepare(run_dir: Path, host: str, uid: int) -> Path:
     root = host_root(run_dir, host)
     for name in VIEW:
         (root / name).mkdir(parents=True, exist_ok=True)
-    fstab = root / "fstab"
     lines = [f"{_fstab_path(root / name)} /{name} none bind 0 0\n" for name in VIEW]
-    text = "".join(lines)
-    if not fstab.exists() or fstab.read_text() != text:
-        # Whole or not at all: a daemon of this host may be reading it now.
-        partial = fstab.with_name(f".fstab.{os.getpid()}")
-        partial.write_text(text)
-        os.replace(partial, fstab)
+    _write_whole(root / "fstab", "".join(lines))
     (root / "run" / "sshd").mkdir(mode=0o755, exist_ok=True)
-    (root / "run" / MARK).write_text(host)
+    _write_whole(root / "run" / MARK, host)
     home = root / "home" / READER
     if not home.exists():
         home.mkdir(mode=0o755)
