@@ -90,11 +90,12 @@ def test_not_ready_in_time_names_the_process_and_its_last_words(harness):
         harness.start(
             "slowpoke",
             [*ECHO, "--delay", "30"],
-            ready=Ready(line=LISTENING, timeout=1.0),
+            ready=Ready(line=LISTENING, timeout=8.0),
         )
-    assert time.monotonic() - started < 5
+    # Within its limit (and well before its 30 s), on a loaded machine too.
+    assert time.monotonic() - started < 8.0 + 10
     message = str(caught.value)
-    assert message.startswith("slowpoke was not ready after 1 s (waiting for a line")
+    assert message.startswith("slowpoke was not ready after 8 s (waiting for a line")
     assert message.endswith("last printed:\n    starting")
 
 
@@ -142,7 +143,7 @@ def test_a_server_killed_mid_session_fails_the_client_at_once(harness, tmp_path)
     started = time.monotonic()
     with pytest.raises(HarnessError) as caught:
         harness.run([sys.executable, "-c", killer], name="client", timeout=30)
-    assert time.monotonic() - started < 5  # not the client's 30 s
+    assert time.monotonic() - started < 20  # not the client's 30 s
     message = str(caught.value)
     assert message.startswith("server ended (status -9) while `client` ran;")
     assert "listening on 0.0.0.0 port" in message

@@ -470,17 +470,17 @@ def test_killing_the_server_mid_session_fails_at_once_naming_it(
 ):
     killer = (
         "import os, signal, time; os.kill(int(open('server.pid').read()), 9);"
-        " time.sleep(25)"
+        " time.sleep(60)"
     )
     demo = session(
         commands=f'python3 -c "{killer}"',
         servers=[{**SERVER, "command": SERVER["command"] + " --pidfile server.pid"}],
         ports=[4242],
-        timeout=25,
+        timeout=60,
     )
     started = time.monotonic()
     result = sessions_runner.run(demo)
-    assert time.monotonic() - started < 10  # well within the command's 25 s
+    assert time.monotonic() - started < 20  # well within the command's 60 s
     [problem] = result.problems
     assert problem.startswith("server ended (status -9) while `python3 -c")
     assert "listening on 0.0.0.0 port" in problem
