@@ -170,7 +170,16 @@ system-deps:  ## install the Debian packages for the PDF, EPUB, browser and netw
 	  echo "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)'"; \
 	  exit 1; fi
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	@# The daemons of the network playground (sshd, Postfix, Dovecot, vsftpd,
+	@# inetd) must not start in the host's own namespace when installed: where
+	@# no policy-rc.d forbids it already, one does for the install, then goes.
+	@if [ -e /usr/sbin/policy-rc.d ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES); \
+	else \
+	  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES); \
+	  status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status; \
+	fi
 
 # The network playground: twelve hosts in Linux network namespaces (needs root:
 # `sudo make playground-up`). See playground/net/ and `python -m playground.net -h`.

@@ -47,7 +47,13 @@ def clear_abandoned_networks() -> list[int]:
     pids = {int(m[1]) for n in names if (m := _NET_NAME.match(n))} - {os.getpid()}
     gone = sorted(pid for pid in pids if not net_build.alive(pid))
     for pid in gone:
-        with tempfile.TemporaryDirectory() as scratch:
+        # Another run may be clearing the same network at this moment (each
+        # run clears abandoned ones when it starts): what it removes first is
+        # gone either way, so its failures to find something are no error.
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            contextlib.suppress(net_build.NetError),
+        ):
             net_build.Network(net_prefix(pid), Path(scratch)).down()
     return gone
 
