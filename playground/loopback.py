@@ -7,11 +7,11 @@ Which services run is a list of names from :data:`playground.services.REGISTRY`
 given one, and has a certificate for the loopback names and the names it
 declares, from the state folder's CA (:mod:`playground.tls`).
 
->>> with Playground(services=('geocoder', 'dns', 'smtp')) as pg:
+>>> with Playground(services=('geocoder', 'dns')) as pg:
 ...     pg.http_url.startswith('http://127.0.0.1:'), pg.https_url.startswith('https://')
-...     sorted(pg.running), pg.address('smtp', 'smtp')[0]
+...     sorted(pg.running), pg.address('dns', 'dns')[0]
 (True, True)
-(['dns', 'geocoder', 'smtp'], '127.0.0.1')
+(['dns', 'geocoder'], '127.0.0.1')
 """
 
 from __future__ import annotations
@@ -226,12 +226,13 @@ class Playground:
         """One line per port, as ``python -m playground`` prints them: a URL
         for HTTP and HTTPS, ``host:port`` for the rest.
 
-        >>> with Playground(services=['geocoder', 'smtp']) as pg:
+        >>> with Playground(services=['geocoder', 'dns']) as pg:
         ...     for line in pg.listening():
         ...         print(line.split()[1:3])
         ['geocoder', 'over']
         ['geocoder', 'over']
-        ['smtp', '(smtp,']
+        ['dns', '(dns,']
+        ['dns', '(dns-tcp,']
         """
         lines = []
         for name in self.running:
