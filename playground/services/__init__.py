@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 #: Every service, in the order the runners start them (slowest first).
+#:
+#: :meta hide-value:
 REGISTRY: tuple[Service, ...] = (
     geocoder.SERVICE,
     dns.SERVICE,
