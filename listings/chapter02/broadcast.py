@@ -16,8 +16,8 @@ def listen(port: int) -> int:
     received = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("", port))  # every address: a broadcast is for none of ours
-        print(f"listening on port {port} (every IPv4 address)", flush=True)
         try:
+            print(f"listening on port {port} (every IPv4 address)", flush=True)
             while True:
                 data, (host, source) = sock.recvfrom(65535)
                 received += 1

@@ -39,6 +39,8 @@ def serve(sock: socket.socket, loss: float, chance: random.Random) -> int:
     """Answer datagrams until Ctrl-C; return how many arrived."""
     received = 0
     try:
+        host, port = sock.getsockname()[:2]
+        print(f"listening on {host} port {port} (UDP)", flush=True)
         while True:
             request, sender = sock.recvfrom(MAX_DATAGRAM)
             received += 1
@@ -83,8 +85,6 @@ def main() -> None:
     except OSError as error:
         sys.exit(f"whoami_server: cannot listen on {where}: {error.strerror}")
     with sock:
-        host, port = sock.getsockname()[:2]
-        print(f"listening on {host} port {port} (UDP)", flush=True)
         received = serve(sock, args.loss, random.Random(args.seed))
     print(f"stopped (datagrams received: {received})")
 

@@ -14,7 +14,7 @@ import argparse
 import socket
 import sys
 import time
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 
 PORT = 1072
 LIMIT = 200  # more than a line of the server's ever needs
@@ -78,8 +78,9 @@ def client(args: argparse.Namespace) -> None:
                 mine = where(sock.getsockname()), where(sock.getpeername())
                 print(row("here", *mine))
                 print(row("there", *server_view(sock)), flush=True)
-            with suppress(KeyboardInterrupt):  # Ctrl-C ends the wait early
-                time.sleep(args.hold)  # time to look at them with ss
+            time.sleep(args.hold)  # time to look at them with ss
+    except KeyboardInterrupt:  # Ctrl-C ends the run, or the wait, early
+        pass
     except socket.gaierror as error:
         sys.exit(f"fourtuple.py: cannot resolve {args.host}: {error.strerror}")
     except ConnectionRefusedError:
