@@ -7,6 +7,7 @@ A broadcast stays on the link it was sent on: routers do not pass it on.
 """
 
 import argparse
+import os
 import socket
 import sys
 
@@ -73,9 +74,11 @@ def main() -> None:
     where = f"{args.to} port {args.port}"
     allowed = not args.without_so_broadcast
     try:
-        send(args.to, args.port, args.message.encode(), allowed)
+        send(args.to, args.port, os.fsencode(args.message), allowed)
     except socket.gaierror as error:
         sys.exit(f"broadcast: cannot resolve {args.to}: {error.strerror}")
+    except UnicodeError:  # a label over 63 characters, or not text at all
+        sys.exit(f"broadcast: {args.to!r} is not a valid host name")
     except OSError as error:
         sys.exit(f"broadcast: cannot send to {where}: {error.strerror}")
 

@@ -7,6 +7,7 @@ as a blind attacker would, so that a client yet to start finds it waiting.
 """
 
 import argparse
+import os
 import socket
 import sys
 import time
@@ -35,9 +36,10 @@ def main() -> None:
     add("--message", default=LIE, help="the reply to forge")
     add("--every", type=float, help="send again after so many seconds")
     args = parser.parse_args()
-    every_ok = args.every is None or args.every > 0
-    if not (0 < args.port <= 65535 and every_ok):
-        parser.error("the port must be 1-65535 and --every above 0")
+    if not 0 < args.port <= 65535:
+        parser.error("the port must be 1-65535")
+    if args.every is not None and not 0 < args.every <= 3600:
+        parser.error("--every must be above 0 and at most 3600 seconds")
     where = f"{args.host} port {args.port}"
     try:
         family, kind, proto, _name, victim = socket.getaddrinfo(
@@ -45,12 +47,15 @@ def main() -> None:
         )[0]
     except socket.gaierror as error:
         sys.exit(f"impostor: cannot resolve {args.host}: {error.strerror}")
+    except UnicodeError:  # a label over 63 characters, or not text at all
+        sys.exit(f"impostor: {args.host!r} is not a valid host name")
+    lie = os.fsencode(args.message)  # the bytes as typed, in any encoding
     with socket.socket(family, kind, proto) as sock:
         try:
-            forge(sock, victim, args.message.encode())
+            forge(sock, victim, lie)
             while args.every:  # quietly from now on
                 time.sleep(args.every)
-                sock.sendto(args.message.encode(), victim)
+                sock.sendto(lie, victim)
         except OSError as error:
             sys.exit(f"impostor: cannot send to {where}: {error.strerror}")
         except KeyboardInterrupt:

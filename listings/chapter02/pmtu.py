@@ -63,6 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.port <= 65535 or not 0 <= (args.size or 0) <= LARGEST:
         parser.error(f"--port must be 1-65535 and --size 0-{LARGEST}")
+    if not 0 < args.timeout <= 3600:
+        parser.error("--timeout must be above 0 and at most 3600 seconds")
     where = f"{args.host} port {args.port}"
     try:
         *_, server = socket.getaddrinfo(
@@ -71,6 +73,8 @@ def main() -> None:
     except socket.gaierror as error:
         reason = error.strerror
         sys.exit(f"pmtu: cannot resolve {args.host} (IPv4 only): {reason}")
+    except UnicodeError:  # a label over 63 characters, or not text at all
+        sys.exit(f"pmtu: {args.host!r} is not a valid host name")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(args.timeout)
         try:
@@ -81,12 +85,13 @@ def main() -> None:
         except OSError as error:  # not Linux, most likely
             reason = error.strerror
             sys.exit(f"pmtu: cannot read the path MTU (Linux only): {reason}")
-        print(f"path MTU to {server[0]}, as this host knows it: {mtu}")
+        known = f"path MTU to {server[0]}, as this host knows it"
+        print(f"{known}: {mtu}", flush=True)
         # ANCHOR: search
         size = args.size if args.size is not None else LARGEST
         try:
             while (outcome := attempt(sock, size)) != "answered":
-                print(f"{size} bytes: {outcome}")
+                print(f"{size} bytes: {outcome}", flush=True)
                 fits = path_mtu(sock) - OVERHEAD
                 if args.size is not None or fits >= size:
                     sys.exit(1)  # one size only, or the MTU did not shrink
@@ -95,6 +100,8 @@ def main() -> None:
             sys.exit(f"pmtu: no answer from {where} to {size} bytes")
         except OSError as error:
             sys.exit(f"pmtu: {size} bytes to {where}: {error.strerror}")
+        except KeyboardInterrupt:
+            sys.exit(f"pmtu: interrupted, no answer from {where}")
         print(f"{size} bytes: answered (path MTU {path_mtu(sock)})")
         # ANCHOR_END: search
 

@@ -8,6 +8,7 @@ until it has made its last try.
 """
 
 import argparse
+import os
 import secrets
 import socket
 import sys
@@ -32,7 +33,8 @@ def wait_for(sock: socket.socket, tag: bytes, seconds: float) -> bytes | None:
             break
         if reply.startswith(tag + b" "):
             return reply
-        print(f"  ignored {len(reply)} bytes: not an answer to this request")
+        ignored = f"  ignored {len(reply)} bytes"
+        print(f"{ignored}: not an answer to this request", flush=True)
     return None
 
 
@@ -42,7 +44,8 @@ def ask(
     """Send *request* once per wait in *waits*; return the first answer."""
     tag, size = request.split()[0], len(request)
     for number, seconds in enumerate(waits, start=1):
-        print(f"try {number}: sent {size} bytes, waiting {seconds:g} s")
+        print(f"try {number}: sent {size} bytes,", end=" ")
+        print(f"waiting {seconds:g} s", flush=True)
         sock.send(request)
         if reply := wait_for(sock, tag, seconds):
             return reply
@@ -66,13 +69,19 @@ def main() -> None:
     args = parser.parse_args()
     if not (0 < args.port <= 65535 and 0 <= args.source_port <= 65535):
         parser.error("ports must be 1-65535 (--source-port may be 0)")
-    if args.tries < 1 or not 0 < args.timeout <= args.max_wait:
-        parser.error("need --tries >= 1 and 0 < --timeout <= --max-wait")
-    if args.id is not None and not args.id.isalnum():
-        parser.error("--id must be letters and digits")
+    if not 1 <= args.tries <= 100:
+        parser.error("--tries must be 1-100")
+    if not 0 < args.timeout <= args.max_wait <= 3600:
+        parser.error("need 0 < --timeout <= --max-wait <= 3600 seconds")
+    chosen = args.id
+    if chosen is not None and not (chosen.isascii() and chosen.isalnum()):
+        parser.error("--id must be ASCII letters and digits")
+    if chosen is not None and len(chosen) > 16:  # the server echoes only 32
+        parser.error("--id must be at most 16 characters")
 
     request_id = args.id or secrets.token_hex(4)  # 32 bits nobody can guess
-    request = f"#{request_id} {args.message}".encode()
+    message = os.fsencode(args.message)  # the bytes as typed, in any encoding
+    request = b"#%s %s" % (request_id.encode(), message)
     waits = schedule(args.timeout, args.max_wait, args.tries)
     where = f"{args.host} port {args.port}"
     try:
@@ -81,6 +90,8 @@ def main() -> None:
         )[0]
     except socket.gaierror as error:
         sys.exit(f"retry_client: cannot resolve {args.host}: {error.strerror}")
+    except UnicodeError:  # a label over 63 characters, or not text at all
+        sys.exit(f"retry_client: {args.host!r} is not a valid host name")
     # ANCHOR: connect
     with socket.socket(family, kind, proto) as sock:
         try:
@@ -92,6 +103,8 @@ def main() -> None:
         except OSError as error:
             reason = error.strerror
             sys.exit(f"retry_client: cannot talk to {where}: {reason}")
+        except KeyboardInterrupt:
+            sys.exit(f"retry_client: interrupted, no reply from {where}")
     # ANCHOR_END: connect
     if reply is None:
         tries = f"{len(waits)} {'try' if len(waits) == 1 else 'tries'}"

@@ -5,6 +5,7 @@ as the answer, without asking where it came from.
 """
 
 import argparse
+import os
 import socket
 import sys
 from typing import Any
@@ -40,7 +41,11 @@ def main() -> None:
     args = parser.parse_args()
     if not (0 < args.port <= 65535 and 0 <= args.source_port <= 65535):
         parser.error("ports must be 1-65535 (--source-port may be 0)")
-    request = args.message.encode()
+    if not 0 <= (args.size or 0) <= MAX_DATAGRAM:
+        parser.error(f"--size must be 0-{MAX_DATAGRAM}")
+    if not 0 < args.timeout <= 3600:
+        parser.error("--timeout must be above 0 and at most 3600 seconds")
+    request = os.fsencode(args.message)  # the bytes as typed, in any encoding
     if args.size is not None:
         request = request.ljust(args.size)
     where = f"{args.host} port {args.port}"
@@ -51,6 +56,8 @@ def main() -> None:
     except socket.gaierror as error:
         reason = error.strerror
         sys.exit(f"whoami_client: cannot resolve {args.host}: {reason}")
+    except UnicodeError:  # a label over 63 characters, or not text at all
+        sys.exit(f"whoami_client: {args.host!r} is not a valid host name")
     with socket.socket(family, kind, proto) as sock:
         sock.settimeout(args.timeout)
         if args.source_port:  # rarely wanted: any free port does for a client
@@ -68,6 +75,8 @@ def main() -> None:
         except OSError as error:
             reason = error.strerror
             sys.exit(f"whoami_client: cannot send to {where}: {reason}")
+        except KeyboardInterrupt:
+            sys.exit(f"whoami_client: interrupted, no reply from {where}")
 
 
 if __name__ == "__main__":

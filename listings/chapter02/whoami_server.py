@@ -35,27 +35,30 @@ def reply_to(request: bytes, sender: tuple[str, int]) -> bytes:
     return b"%s %d bytes from %s port %d" % (tag, len(request), host, port)
 
 
-def serve(sock: socket.socket, loss: float, chance: random.Random) -> int:
-    """Answer datagrams until Ctrl-C; return how many arrived."""
-    received = 0
+def serve(
+    sock: socket.socket, loss: float, chance: random.Random
+) -> tuple[int, int]:
+    """Answer datagrams until Ctrl-C; return how many arrived and how many
+    were answered."""
+    received = answered = 0
     try:
         host, port = sock.getsockname()[:2]
         print(f"listening on {host} port {port} (UDP)", flush=True)
         while True:
             request, sender = sock.recvfrom(MAX_DATAGRAM)
             received += 1
-            seen = f"{len(request)} bytes from {sender[0]} port {sender[1]}"
             if chance.random() < loss:
-                print(f"dropped {seen}", flush=True)
-                continue
+                continue  # as if lost on the way: no reply, and not a word
+            seen = f"{len(request)} bytes from {sender[0]} port {sender[1]}"
             more = "..." if len(request) > 20 else ""  # a glimpse is enough
             print(f"{seen}: {request[:20]!r}{more}", flush=True)
             try:
                 sock.sendto(reply_to(request, sender), sender)
+                answered += 1
             except OSError as error:  # the sender's network may be gone by now
                 print(f"cannot answer {seen}: {error.strerror}", flush=True)
     except KeyboardInterrupt:
-        return received
+        return received, answered
 
 
 def main() -> None:
@@ -82,11 +85,13 @@ def main() -> None:
     except socket.gaierror as error:
         reason = error.strerror
         sys.exit(f"whoami_server: cannot resolve {args.host}: {reason}")
+    except UnicodeError:  # a label over 63 characters, or not text at all
+        sys.exit(f"whoami_server: {args.host!r} is not a valid host name")
     except OSError as error:
         sys.exit(f"whoami_server: cannot listen on {where}: {error.strerror}")
     with sock:
-        received = serve(sock, args.loss, random.Random(args.seed))
-    print(f"stopped (datagrams received: {received})")
+        received, answered = serve(sock, args.loss, random.Random(args.seed))
+    print(f"stopped (datagrams received: {received}, answered: {answered})")
 
 
 if __name__ == "__main__":

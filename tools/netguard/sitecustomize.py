@@ -71,6 +71,8 @@ def _check_name(host: Any) -> None:
     name = host.decode() if isinstance(host, bytes) else host
     if name is None or is_loopback(name):
         return
+    if isinstance(name, str):  # a name no lookup can take (a label over 63
+        name.encode("idna")  # characters, say) fails as the real call does
     if not str(name).rstrip(".").lower().endswith(".invalid"):
         _complain(f"name lookup of {name}")
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
