@@ -39,14 +39,14 @@ class Server:
 
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., Server]]:
-    """``start_server("chapter03/exchange.py", "--timeout", "1")`` starts the
-    listing's server on a free port of 127.0.0.1 (or ``--host``) and returns it
-    once it listens; it is stopped at the end of the test if still running."""
+    """``start_server("chapter03/hexserver.py", "--timeout", "1")`` starts the
+    listing (a server) on a free port of 127.0.0.1 (or ``--host``) and returns
+    it once it listens; it is stopped at the end of the test if still running."""
     started: list[Server] = []
 
     def start(name: str, *args: str) -> Server:
         host = args[args.index("--host") + 1] if "--host" in args else "127.0.0.1"
-        argv = [sys.executable, str(LISTINGS / name), "server", "--port", "0", *args]
+        argv = [sys.executable, str(LISTINGS / name), "--port", "0", *args]
         proc = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,

@@ -1,4 +1,5 @@
-"""fourtuple.py: each connection's four-tuple, from both ends."""
+"""fourtuple_server.py and fourtuple_client.py: each connection's four-tuple,
+from both ends, over IPv4, IPv6 and both at once."""
 
 import re
 import signal
@@ -10,13 +11,13 @@ import threading
 
 import pytest
 
-from listings.chapter03 import fourtuple
+from listings.chapter03 import fourtuple_client, fourtuple_server
 from tests.conftest import LISTINGS, ROOT, listing_env, run_listing
 
 
 def client(port, *args, host="127.0.0.1"):
     return run_listing(
-        "chapter03/fourtuple.py", "client", "--host", host, "--port", str(port), *args
+        "chapter03/fourtuple_client.py", "--host", host, "--port", str(port), *args
     )
 
 
@@ -35,7 +36,7 @@ def views(stdout):
 def test_three_connections_share_the_server_port_and_differ_in_the_client_port(
     start_server,
 ):
-    server = start_server("chapter03/fourtuple.py")
+    server = start_server("chapter03/fourtuple_server.py")
     result = client(server.port, "--connections", "3")
     assert (result.returncode, result.stderr) == (0, "")
     seen = views(result.stdout)
@@ -49,19 +50,38 @@ def test_three_connections_share_the_server_port_and_differ_in_the_client_port(
     assert log == [f"connection {c} {s}" for c, s, _, _ in seen]
 
 
-def test_the_columns_line_up():
-    assert fourtuple.row("here", "192.168.1.11:40312", "203.0.113.80:1072") == (
-        "here   192.168.1.11:40312      203.0.113.80:1072"
+def test_the_columns_line_up_even_for_ipv4_mapped_addresses():
+    row = fourtuple_client.ROW.format
+    assert row("here", "192.168.1.11:40312", "203.0.113.80:1072") == (
+        "here   192.168.1.11:40312         203.0.113.80:1072"
+    )
+    assert row("there", "[::ffff:127.0.0.1]:50001", "x") == (
+        "there  [::ffff:127.0.0.1]:50001   x"
     )
 
 
 def test_ipv6_addresses_are_bracketed(start_server):
-    server = start_server("chapter03/fourtuple.py", "--host", "::1")
+    server = start_server("chapter03/fourtuple_server.py", "--host", "::1")
     result = client(server.port, host="::1")
     assert result.returncode == 0, result.stderr
     [(mine, theirs, *_)] = views(result.stdout)
     assert mine.startswith("[::1]:")
     assert theirs == f"[::1]:{server.port}"
+    server.stop()
+
+
+def test_a_dual_stack_server_sees_ipv4_clients_as_mapped_addresses(start_server):
+    server = start_server("chapter03/fourtuple_server.py", "--host", "::")
+    result = client(server.port, host="127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    [(here_client, here_server, there_client, there_server)] = views(result.stdout)
+    assert here_server == f"127.0.0.1:{server.port}"
+    assert there_server == f"[::ffff:127.0.0.1]:{server.port}"
+    assert there_client == "[::ffff:" + here_client.replace(":", "]:", 1)
+    result = client(server.port, host="::1")
+    assert result.returncode == 0, result.stderr
+    [(_, here_server, _, there_server)] = views(result.stdout)
+    assert here_server == there_server == f"[::1]:{server.port}"
     server.stop()
 
 
@@ -88,7 +108,7 @@ def test_a_client_gone_before_its_turn_does_not_stop_the_server(capsys):
         fake = Listener()
         fake.accept = accept
         with pytest.raises(KeyboardInterrupt):
-            fourtuple.serve(fake)
+            fourtuple_server.serve(fake)
     out = capsys.readouterr().out.splitlines()
     assert out[1] in (
         f"{host}:{port}: Transport endpoint is not connected",
@@ -101,7 +121,7 @@ def test_a_dropped_syn_times_out(full_backlog):
     result = client(full_backlog, "--timeout", "0.3")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        f"fourtuple.py: no answer from 127.0.0.1:{full_backlog} within 0.3 s\n"
+        f"fourtuple_client.py: no answer from 127.0.0.1:{full_backlog} within 0.3 s\n"
     )
 
 
@@ -129,8 +149,8 @@ def test_the_number_of_connections_is_checked():
 
 
 def test_hold_keeps_the_connections_open_until_ctrl_c(start_server):
-    server = start_server("chapter03/fourtuple.py")
-    argv = [sys.executable, str(LISTINGS / "chapter03/fourtuple.py"), "client"]
+    server = start_server("chapter03/fourtuple_server.py")
+    argv = [sys.executable, str(LISTINGS / "chapter03/fourtuple_client.py")]
     argv += ["--port", str(server.port), "--hold", "60"]
     env = listing_env()
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

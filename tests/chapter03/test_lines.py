@@ -1,4 +1,5 @@
-"""lines.py: line-based talk through makefile(), whatever the segments."""
+"""lines_server.py and lines_client.py: line-based talk through makefile(),
+whatever the segments, ended by a half-close."""
 
 import re
 import socket
@@ -9,11 +10,11 @@ from tests.conftest import run_listing
 
 
 def client(port, *args):
-    return run_listing("chapter03/lines.py", "client", "--port", str(port), *args)
+    return run_listing("chapter03/lines_client.py", "--port", str(port), *args)
 
 
 def test_each_line_gets_its_numbered_answer(start_server):
-    server = start_server("chapter03/lines.py")
+    server = start_server("chapter03/lines_server.py")
     result = client(server.port)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == "1 HELLO, SERVER\n2 GOODBYE\n"
@@ -28,7 +29,7 @@ def test_each_line_gets_its_numbered_answer(start_server):
 
 
 def test_lines_are_found_however_the_bytes_arrive(start_server):
-    server = start_server("chapter03/lines.py")
+    server = start_server("chapter03/lines_server.py")
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for piece in (b"ab", b"c\nde", b"f\ng", b"hi\n"):
@@ -41,7 +42,7 @@ def test_lines_are_found_however_the_bytes_arrive(start_server):
 
 
 def test_a_line_too_long_ends_the_conversation_and_not_the_server(start_server):
-    server = start_server("chapter03/lines.py", "--timeout", "0.3")
+    server = start_server("chapter03/lines_server.py", "--timeout", "0.3")
     result = client(server.port, "fine", "x" * 1500, "never read")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1 FINE\nerror: line 2 is too long\n"
@@ -58,7 +59,7 @@ def test_a_line_too_long_ends_the_conversation_and_not_the_server(start_server):
 
 
 def test_a_line_of_exactly_the_limit_is_accepted(start_server):
-    server = start_server("chapter03/lines.py")
+    server = start_server("chapter03/lines_server.py")
     result = client(server.port, "w" * 999)  # 999 + newline = 1,000 bytes
     assert result.stdout == "1 " + "W" * 999 + "\n"
     server.stop()
@@ -68,7 +69,7 @@ def test_a_silent_server_times_out(silent_port):
     result = client(silent_port, "--timeout", "0.3")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        f"lines.py: no answer from 127.0.0.1:{silent_port} within 0.3 s\n"
+        f"lines_client.py: no answer from 127.0.0.1:{silent_port} within 0.3 s\n"
     )
 
 
@@ -79,7 +80,7 @@ def test_a_newline_inside_a_line_is_a_usage_error():
 
 
 def test_a_client_that_resets_is_logged_and_the_server_goes_on(start_server):
-    server = start_server("chapter03/lines.py")
+    server = start_server("chapter03/lines_server.py")
     with socket.create_connection(("127.0.0.1", server.port)) as rude:
         rude.sendall(b"no newline yet")
         time.sleep(0.1)
@@ -88,3 +89,11 @@ def test_a_client_that_resets_is_logged_and_the_server_goes_on(start_server):
     first, second = server.stop()
     assert first.endswith(": Connection reset by peer")
     assert second.endswith(": answered 1 line")
+
+
+def test_bytes_of_the_command_line_that_are_not_utf_8_go_as_typed(start_server):
+    server = start_server("chapter03/lines_server.py")
+    result = client(server.port, "caf\udce9")  # the byte 0xE9: Latin-1's é
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == "1 CAF\ufffd\n"  # not UTF-8 on the way back either
+    server.stop()

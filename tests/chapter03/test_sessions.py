@@ -20,8 +20,9 @@ SESSIONS = {s.id: s for s in chapter_sessions(__file__)}
 def test_the_sessions_the_chapter_promises_are_there() -> None:
     on_loopback = {i for i, s in SESSIONS.items() if not s.on_network}
     assert {
-        "exchange",
+        "distance",
         "fourtuple-local",
+        "fourtuple-dual",
         "deadlock-small",
         "deadlock-stall",
         "deadlock-threads",
@@ -52,3 +53,21 @@ def test_the_firewall_and_clamp_rules_are_removed_by_their_sessions() -> None:
         commands = SESSIONS[name].commands
         assert commands[0].startswith(f"nft add table {table} ")
         assert commands[-1] == f"nft delete table {table}"
+
+
+def test_the_ipv6_session_has_one_dual_stack_server_and_both_families() -> None:
+    dual = SESSIONS["fourtuple-dual"]
+    assert " --host :: " in dual.servers[0].command
+    assert [c.split("--host ")[1].split()[0] for c in dual.commands] == [
+        "::1",
+        "127.0.0.1",
+    ]
+
+
+def test_the_restart_without_so_reuseaddr_comes_after_the_server_stops() -> None:
+    handshake = SESSIONS["handshake"]
+    [server] = handshake.servers
+    assert server.until == 1  # stopped after the question, before ss
+    assert handshake.commands[1].startswith("ss -tn state time-wait")
+    assert handshake.commands[2].endswith(" --no-reuse")
+    assert handshake.statuses == (0, 0, 1)

@@ -487,6 +487,28 @@ def test_killing_the_server_mid_session_fails_at_once_naming_it(
     assert "the session failed" in compare.report(result)
 
 
+def test_a_server_with_until_is_stopped_before_the_commands_after_it(
+    sessions_runner, programs
+):
+    # Stopped after the first command: the second finds nothing on the port
+    # (a UDP question unanswered: udp_ask.py gives up), and no problem.
+    demo = session(
+        commands=[
+            "python3 listings/chapter01/udp_ask.py 127.0.0.1 4242 one",
+            "python3 listings/chapter01/udp_ask.py 127.0.0.1 4242 two --timeout 0.5",
+        ],
+        status=[0, 1],
+        servers=[{**SERVER, "until": 1}],
+        ports=[4242],
+        normalise="address-port",
+    )
+    result = sessions_runner.run(demo)
+    assert result.problems == []
+    commands, server = result.transcript.split("$ python3 listings/chapter01/udp_echo")
+    assert "'ONE' from port 4242" in commands and "TWO" not in commands
+    assert server.endswith("'one' from 127.0.0.1 port 50001\n^C\nstopped\n")
+
+
 def test_a_server_that_is_never_ready_fails_the_session_without_its_clients(
     sessions_runner, programs
 ):
@@ -527,6 +549,8 @@ def test_a_server_that_does_not_exit_as_expected_after_ctrl_c_fails(
         ({**SERVER, "host": "h9"}, "host must be a host"),
         ({**SERVER, "colour": 1}, r"unknown field\(s\) colour"),
         ({**SERVER, "host": "www"}, "either every command and server has a host"),
+        ({**SERVER, "until": "1"}, "until must be a number of commands"),
+        ({**SERVER, "until": 1}, "until must be a number of commands, from 1"),
     ],
 )
 def test_a_wrong_server_entry_is_refused_with_its_reason(server, message):

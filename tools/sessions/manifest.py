@@ -42,7 +42,7 @@ FIELDS = {
     "ports",
 }
 #: The fields of a ``[[session.servers]]`` entry.
-SERVER_FIELDS = {"name", "command", "host", "ready", "status", "shown"}
+SERVER_FIELDS = {"name", "command", "host", "ready", "status", "shown", "until"}
 #: Where a server's terminal is shown: after the foreground commands, in
 #: the session's file; or in a file of its own, ``ID-NAME.txt``.
 SHOWN = ("after", "file")
@@ -65,6 +65,7 @@ class Server:
     host: str = ""
     status: int = 0  # the exit status it must end with after Ctrl-C
     shown: str = "after"
+    until: int = 0  # stopped after this many commands (0: after them all)
 
     def prompt(self) -> str:
         """The command as the reader types it (after the prompt)."""
@@ -237,6 +238,11 @@ def parse(
             " (line-ends and ports always apply)"
         )
     servers = _servers(where, entry.get("servers", []), names)
+    if any(not 0 <= s.until < len(commands) for s in servers):
+        raise ManifestError(
+            f"{where}: a server's until must be a number of commands, from 1 to"
+            f" one fewer than the session's {len(commands)} (0: after them all)"
+        )
     if servers and (bool(hosts) != all(s.host for s in servers)):
         raise ManifestError(
             f"{where}: either every command and server has a host (the network"
@@ -323,9 +329,11 @@ def _servers(where: str, entries: object, hosts: list[str]) -> tuple[Server, ...
         shown = entry.get("shown", "after")
         if shown not in SHOWN:
             raise ManifestError(f"{here}: shown must be one of {', '.join(SHOWN)}")
-        found.append(
-            Server(name, command, _ready(here, entry.get("ready")), host, status, shown)
-        )
+        until = entry.get("until", 0)
+        if not isinstance(until, int) or isinstance(until, bool):
+            raise ManifestError(f"{here}: until must be a number of commands")
+        ready = _ready(here, entry.get("ready"))
+        found.append(Server(name, command, ready, host, status, shown, until))
     return tuple(found)
 
 

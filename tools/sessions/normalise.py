@@ -74,7 +74,7 @@ _ADDRESS = re.compile(
     r"""(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]*) port """
     # or HOST:PORT, as ss and the chapter 3 listings print it: an IPv4
     # address, or an IPv6 one in brackets, a colon, the port
-    r"""|(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:]+\]):)(\d{1,5})(?!\d)"""
+    r"""|(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):)(\d{1,5})(?!\d)"""
 )
 EPHEMERAL = range(32768, 61000)
 
@@ -88,8 +88,9 @@ def address_ports(texts: Iterable[str], ports: Mapping[int, int]) -> dict[int, i
     >>> address_ports(["from ('127.0.0.1', 43125)", "to ('::1', 43125, 0, 0)",
     ...                "('10.0.0.1', 1060) and ('10.0.0.2', 39000)",
     ...                "from 0.0.0.0 port 39000, from ::1 port 40001",
-    ...                "127.0.0.1:41904 [::1]:45000 10:33000 203.0.113.80:1070"], {})
-    {43125: 50001, 39000: 50002, 40001: 50003, 41904: 50004, 45000: 50005}
+    ...                "127.0.0.1:41904 [::1]:45000 10:33000 203.0.113.80:1070",
+    ...                "[::ffff:127.0.0.1]:46000"], {})
+    {43125: 50001, 39000: 50002, 40001: 50003, 41904: 50004, 45000: 50005, 46000: 50006}
     """
     found = dict(ports)
     clients = [shown for shown in found.values() if shown >= DISPLAY_CLIENT_PORT]

@@ -364,9 +364,12 @@ class Runner:
                 session.statuses,
                 strict=True,
             )
-            for command, prompt, host, expected in commands:
+            for number, (command, prompt, host, expected) in enumerate(commands):
                 if not ready:
                     break
+                for server, process in started.items():
+                    if number and server.until == number:  # time is up: Ctrl-C
+                        harness.stop(process)
                 try:
                     done = harness.run(
                         self.real_argv(command, chosen, on_host=host),
