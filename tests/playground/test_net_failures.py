@@ -232,15 +232,15 @@ def test_a_failed_build_is_undone(
 ) -> None:
     calls: list[str] = []
 
-    def fail() -> None:
-        calls.append("build")
+    def fail(prefix: str) -> None:
+        calls.append(f"create {prefix}")
         raise NetError("ip -batch - failed: RTNETLINK answers: File exists")
 
     monkeypatch.setattr(net, "down", lambda: calls.append("down") or 0)
-    monkeypatch.setattr(net, "_build", fail)
+    monkeypatch.setattr(namespaces, "create", fail)
     with pytest.raises(NetError, match="File exists"):
         net.up()
-    assert calls == ["down", "build", "down"]
+    assert calls == ["down", "create powc-", "down"]
 
 
 @pytest.fixture

@@ -236,7 +236,7 @@ def test_without_namespaces_host_sessions_are_skipped_and_files_kept(
     sessions_runner, monkeypatch
 ):
     why = "network namespaces need root: run it with sudo (sudo make playground-up)"
-    monkeypatch.setattr(sessions_runner, "_network_support", why)
+    monkeypatch.setattr(sessions_runner, "network_support", why)
     [tracepath] = [s for s in SESSIONS if s.id == "tracepath-h4"]
     result = sessions_runner.run(tracepath)
     assert (result.skipped, result.problems, result.transcript) == (why, [], "")
@@ -247,7 +247,7 @@ def test_without_namespaces_host_sessions_are_skipped_and_files_kept(
 def test_a_host_session_whose_program_is_missing_is_skipped(
     sessions_runner, monkeypatch
 ):
-    monkeypatch.setattr(sessions_runner, "_network_support", "")
+    monkeypatch.setattr(sessions_runner, "network_support", "")
     result = sessions_runner.run(
         session(host="h2", commands="no-such-program-here --help")
     )

@@ -125,7 +125,9 @@ class Runner:
         )
         self.network: net_build.Network | None = None
         self._network_problem = ""
-        self._network_support: str | None = None
+        # Why the network playground cannot run here: "" when it can, None
+        # until first asked (then the machine is checked once).
+        self.network_support: str | None = None
 
     def __enter__(self) -> Runner:
         self.playground.start()
@@ -150,10 +152,10 @@ class Runner:
         """Why *session* cannot run on this machine ("" when it can)."""
         if not session.on_network:
             return ""
-        if self._network_support is None:
-            self._network_support = network.support()
-        if self._network_support:
-            return self._network_support
+        if self.network_support is None:
+            self.network_support = network.support()
+        if self.network_support:
+            return self.network_support
         path = self._network_env()["PATH"]
         if session.capture is not None:
             missing = captures.missing_tools(session.capture)
