@@ -466,10 +466,15 @@ def test_a_service_says_where_it_listens_and_stops_on_ctrl_c(
         port = probe.getsockname()[1]
 
     def stop_once_listening() -> None:
-        for _ in range(500):
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
+        # Ctrl-C only once main() has its handler and the port accepts: a
+        # signal before that would be lost (or meet pytest's handler), and
+        # on a loaded machine the service can take seconds to start.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if signal.getsignal(signal.SIGINT) is not before:
+                with contextlib.suppress(OSError):
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
             time.sleep(0.01)
         os.kill(os.getpid(), signal.SIGINT)
 
