@@ -1,6 +1,6 @@
 """Ask distance_server.py how far apart two places are, and print its answer.
 
-    python3 distance_client.py 41.52 -84.31 39.96 -82.99
+    python3 distance_client.py 41.52 -84.31 39.96 -83
 
 The four numbers are a latitude and a longitude, then another, in degrees
 (here Archbold, Ohio, and Columbus). They go out as one 32-byte question; the
@@ -78,7 +78,8 @@ def main() -> None:
         sys.exit(f"{name}: {target} {error}")
     except OSError as error:
         sys.exit(f"{name}: talking to {target} failed: {error.strerror}")
-    print(f"asked in {len(question)} bytes: {' '.join(map(str, args.places))}")
+    places = " ".join(f"{number:g}" for number in args.places)
+    print(f"asked in {len(question)} bytes: {places}")
     print(f"answered in {ANSWER.size} bytes: {km:,.1f} km")
 
 

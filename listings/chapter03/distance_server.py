@@ -1,7 +1,7 @@
 """A TCP server that says how far apart two places are, in fixed-size messages.
 
     python3 distance_server.py
-    python3 distance_client.py 41.52 -84.31 39.96 -82.99
+    python3 distance_client.py 41.52 -84.31 39.96 -83
 
 A question is 32 bytes, four numbers packed by struct: the latitude and
 longitude of one place, then of another, in degrees. An answer is 8 bytes,
