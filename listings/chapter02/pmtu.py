@@ -86,10 +86,10 @@ def main() -> None:
             reason = error.strerror
             sys.exit(f"pmtu: cannot read the path MTU (Linux only): {reason}")
         known = f"path MTU to {server[0]}, as this host knows it"
-        print(f"{known}: {mtu}", flush=True)
         # ANCHOR: search
         size = args.size if args.size is not None else LARGEST
         try:
+            print(f"{known}: {mtu}", flush=True)  # inside: Ctrl-C is one line
             while (outcome := attempt(sock, size)) != "answered":
                 print(f"{size} bytes: {outcome}", flush=True)
                 fits = path_mtu(sock) - OVERHEAD
