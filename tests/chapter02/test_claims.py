@@ -141,3 +141,21 @@ def test_a_socket_that_asks_for_nothing_gets_rmem_default():
         default = int(setting.read())
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == default
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's loopback broadcast")
+def test_with_so_reuseaddr_every_socket_hears_a_broadcast():
+    # 127.255.255.255 is loopback's own broadcast address on Linux, so the
+    # rule can be watched without leaving this machine.
+    first, second = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2))
+    with first, second, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for sock in first, second:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.settimeout(5)
+        first.bind(("", 0))
+        port = first.getsockname()[1]
+        second.bind(("", port))
+        sender.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        sender.sendto(b"everyone", ("127.255.255.255", port))
+        assert first.recv(100) == b"everyone"
+        assert second.recv(100) == b"everyone"
