@@ -85,8 +85,6 @@ def main() -> None:
     try:
         with socket.create_connection((host, port), wait) as sock:
             count, start = talk(sock, data)
-    except KeyboardInterrupt:
-        sys.exit(f"{name}: interrupted")
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {host}: {error.strerror}")
     except ConnectionRefusedError:
@@ -105,9 +103,12 @@ def main() -> None:
         sys.exit(
             f"{name}: {target} sent {count:,} bytes, not {2 * len(data):,}"
         )
-    print(f"sent {len(data):,} bytes, got back {count:,}", end="")
-    print(f": {start.decode('ascii', 'replace')}..." if start else "")
+    digits = f": {start.decode('ascii', 'replace')}..." if start else ""
+    print(f"sent {len(data):,} bytes, got back {count:,}{digits}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C, whenever it comes
+        sys.exit("deadlock.py: interrupted")

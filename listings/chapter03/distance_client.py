@@ -64,8 +64,6 @@ def main() -> None:
     try:
         with socket.create_connection((host, port), args.timeout) as sock:
             km = ask(sock, question, args.slowly)
-    except KeyboardInterrupt:
-        sys.exit(f"{name}: interrupted")
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {args.host}: {error.strerror}")
     except ConnectionRefusedError:
@@ -84,4 +82,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C, whenever it comes
+        sys.exit("distance_client.py: interrupted")

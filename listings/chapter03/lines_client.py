@@ -51,8 +51,6 @@ def main() -> None:
     try:
         with socket.create_connection((host, port), args.timeout) as sock:
             answers = converse(sock, args.lines)
-    except KeyboardInterrupt:
-        sys.exit(f"{name}: interrupted")
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {host}: {error.strerror}")
     except ConnectionRefusedError:
@@ -68,4 +66,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C, whenever it comes
+        sys.exit("lines_client.py: interrupted")

@@ -3,6 +3,7 @@
 for every server and every client."""
 
 import errno
+import runpy
 import socket
 import struct
 import sys
@@ -20,7 +21,7 @@ from listings.chapter03 import (
     lines_client,
     lines_server,
 )
-from tests.conftest import run_listing
+from tests.conftest import LISTINGS, run_listing
 
 PLACES = ["41.5", "-84.3", "40.0", "-83.0"]  # distance_client.py's four numbers
 CLIENTS = {
@@ -145,14 +146,15 @@ def test_ctrl_c_is_one_line_whenever_it_comes(name, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    module, before = CLIENTS[name]
+    before = CLIENTS[name][1]
     monkeypatch.setattr(socket, "create_connection", interrupted)
     monkeypatch.setattr(sys, "argv", [name, *before])
-    if name == "fourtuple_client.py":  # Ctrl-C is how its --hold ends
-        module.main()
-    else:
+    path = str(LISTINGS / "chapter03" / name)
+    if name == "fourtuple_client.py":  # Ctrl-C is how its --hold ends: status 0
+        runpy.run_path(path, run_name="__main__")
+    else:  # run as a program is run, main guard and all
         with pytest.raises(SystemExit) as stop:
-            module.main()
+            runpy.run_path(path, run_name="__main__")
         assert stop.value.code == f"{name}: interrupted"
     assert capsys.readouterr().err == ""
 
