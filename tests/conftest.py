@@ -138,7 +138,7 @@ def pytest_collection_modifyitems(
             item.add_marker(pytest.mark.xdist_group(group))
             _name_group(item, group)
             grouped.append(item)
-    if config.getvalue("dist") == "loadgroup":
+    if config.getoption("dist", None) == "loadgroup":
         chosen = set(map(id, grouped))
         items[:] = grouped + [i for i in items if id(i) not in chosen]
 
