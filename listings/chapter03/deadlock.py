@@ -87,6 +87,8 @@ def main() -> None:
             count, start = talk(sock, data)
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {host}: {error.strerror}")
+    except UnicodeError:  # from IDNA: a label of over 63 characters, say
+        sys.exit(f"{name}: {host} is not a valid host name")
     except ConnectionRefusedError:
         sys.exit(f"{name}: {target} refused the connection")
     except Stalled as error:

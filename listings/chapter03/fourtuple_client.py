@@ -79,6 +79,8 @@ def main() -> None:
         pass
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {args.host}: {error.strerror}")
+    except UnicodeError:  # from IDNA: a label of over 63 characters, say
+        sys.exit(f"{name}: {args.host} is not a valid host name")
     except ConnectionRefusedError:
         sys.exit(f"{name}: {target} refused the connection")
     except TimeoutError:

@@ -53,6 +53,8 @@ def main() -> None:
             answers = converse(sock, args.lines)
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {host}: {error.strerror}")
+    except UnicodeError:  # from IDNA: a label of over 63 characters, say
+        sys.exit(f"{name}: {host} is not a valid host name")
     except ConnectionRefusedError:
         sys.exit(f"{name}: {target} refused the connection")
     except TimeoutError:

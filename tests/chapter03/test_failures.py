@@ -73,6 +73,20 @@ def test_name_not_found(name):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("name", EVERY)
+def test_a_host_name_that_cannot_be_a_name_is_one_line(name):
+    label = "a" * 64  # DNS labels stop at 63 characters; IDNA refuses more
+    result = run(name, "--host", f"{label}.example")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr in (
+        f"{name}: {label}.example is not a valid host name\n",  # the clients
+        f"{name}: cannot listen at {label}.example:{SERVERS[name].PORT}: "
+        "Name or service not known\n"  # the servers
+        if name in SERVERS
+        else "",
+    )
+
+
 @pytest.mark.parametrize("name", SERVERS)
 def test_address_in_use(name):
     with socket.create_server(("127.0.0.1", 0)) as taken:
