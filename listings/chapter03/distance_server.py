@@ -30,7 +30,7 @@ def where(address: tuple[str, int] | tuple[str, int, int, int]) -> str:
 
 
 def read_exactly(sock: socket.socket, size: int) -> tuple[bytes, int]:
-    """Fill a buffer of *size* bytes from *sock*; the bytes and the recv()s."""
+    """Fill a buffer of *size* bytes from *sock*: the bytes, and the reads."""
     buffer = bytearray(size)
     empty, calls = memoryview(buffer), 0  # the part still to be filled
     while empty:
