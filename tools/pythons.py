@@ -2,17 +2,21 @@
 
 ``make test`` runs the suite in ``.venv``, under the Python that made it.
 ``make test-pythons`` (this module) finds the other CPython interpreters, one
-per minor version, each in its own virtual environment
-``.venv-pythons/X.Y`` made from the same ``requirements.txt`` (and made again
-when that file changes), runs the same suite under each in turn, and prints
-one line per Python: its version, pytest's summary and the wall time.
+per version (3.11.2, Debian 12's own, is not 3.11.7: a reader may have
+either, and a pinned package may need a newer patch release), each in its
+own virtual environment ``.venv-pythons/X.Y.Z`` made from the same
+``requirements.txt`` (and made again when that file changes), runs the same
+suite under each in turn, and prints one line per Python: its version,
+pytest's summary and the wall time.
 
-Where it looks, in order: ``$PYENV_ROOT/versions/*/bin/python3`` (or ``pyenv
-root``'s, or ``~/.pyenv``'s), then ``python3.11`` ... ``python3.19`` on
-``PATH``. A machine without pyenv and without such commands has no other
-Python: that is said in one line, and the run passes, since ``make test``
-has covered the one Python there is. ``--require 3.12,3.13`` makes a missing
-version a failure instead (CI's machine has them).
+Where it looks, in order: ``$PYENV_ROOT/versions/*/bin/python3`` (or
+``pyenv root``'s, or ``~/.pyenv``'s), then ``python3.11`` ... ``python3.19``
+in every folder on ``PATH`` (not only the first of each name, which pyenv's
+shims would hide the system's behind). A machine without pyenv and without
+such commands has no other Python: that is said in one line, and the run
+passes, since ``make test`` has covered the one Python there is.
+``--require 3.12,3.13`` makes a missing version a failure instead (CI's
+machine has them).
 
     python -m tools.pythons [--list] [--require X.Y,...] [-- PYTEST-ARGS]
 """
@@ -75,10 +79,11 @@ def candidates() -> list[Path]:
     root = pyenv_root()
     if root is not None:
         found += sorted((root / "versions").glob("*/bin/python3"))
-    for minor in range(11, 20):
-        command = shutil.which(f"python3.{minor}")
-        if command:
-            found.append(Path(command))
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for minor in range(11, 20):
+            command = Path(folder or ".") / f"python3.{minor}"
+            if command.is_file() and os.access(command, os.X_OK):
+                found.append(command)
     return found
 
 
@@ -107,21 +112,21 @@ def running() -> tuple[int, int, int]:
 
 
 def others(current: tuple[int, ...] | None = None) -> list[Python]:
-    """One interpreter per minor version other than *current* (this one's),
-    oldest first."""
+    """One interpreter per version other than *current* (this one's), oldest
+    first."""
     current = current or running()
-    chosen: dict[str, Python] = {}
+    chosen: dict[tuple[int, int, int], Python] = {}
     for path in candidates():
         python = identify(path)
-        if python is None or python.version[:2] == current[:2]:
+        if python is None or python.version == tuple(current):
             continue
-        chosen.setdefault(python.minor, python)
-    return sorted(chosen.values(), key=lambda p: p.version)
+        chosen.setdefault(python.version, python)
+    return [chosen[version] for version in sorted(chosen)]
 
 
 def venv_for(python: Python) -> Path:
     """A virtual environment of *python* with requirements.txt installed."""
-    venv = VENVS / python.minor
+    venv = VENVS / python.name
     stamp = venv / ".installed"
     made_by = venv / ".python"
     if made_by.is_file() and made_by.read_text(encoding="utf-8") != python.name:
