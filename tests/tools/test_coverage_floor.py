@@ -3,10 +3,13 @@ without the network playground, its files left out, saying which and why."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from playground import services
 from tools import coverage_floor
 
 FULL = {"covered_lines": 96, "num_statements": 100,
@@ -55,3 +58,16 @@ def test_full_leaves_nothing_out_whatever_the_machine(
 def test_every_file_left_out_exists():
     for name in coverage_floor.network_only():
         assert (coverage_floor.ROOT / name).is_file(), name
+
+
+def test_every_service_that_runs_only_in_the_namespaces_is_left_out_there():
+    """A new machine-room service must join the list, or the floor on a
+    machine without the network playground would count code it cannot run."""
+    listed = set(coverage_floor.network_only())
+    for service in services.REGISTRY:
+        start = service.command or service.serve
+        assert start is not None
+        module = sys.modules[start.__module__].__file__
+        assert module is not None
+        path = Path(module).relative_to(coverage_floor.ROOT).as_posix()
+        assert service.loopback or path in listed, (service.name, path)
