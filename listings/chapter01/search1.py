@@ -63,9 +63,10 @@ def explain(error: BaseException, args: argparse.Namespace) -> str:
 
 def server_url(text: str) -> SplitResult:
     """Check --server: an http or https URL with a host name in it."""
-    try:  # ValueError: not a URL at all, or a port above 65535
-        url = urlsplit(text)
-        usable = url.scheme in PORTS and bool(url.hostname) and url.port != 0
+    try:  # ValueError: not a URL, a port above 65535, or a host name
+        url = urlsplit(text)  # with a label empty or over 63 characters
+        host = (url.hostname or "").encode("idna")
+        usable = url.scheme in PORTS and bool(host) and url.port != 0
     except ValueError:
         usable = False
     if not usable:
@@ -83,6 +84,8 @@ def main() -> None:
     add("--server", default=SERVER, type=server_url, help="geocoder's URL")
     add("--timeout", default=10.0, type=float, help="in seconds")
     args = parser.parse_args()
+    if not 0 < args.timeout <= 3600:
+        parser.error("--timeout must be above 0 and at most 3600 seconds")
     if not (AGENT.isascii() and AGENT.isprintable()):  # it goes into a header
         parser.error(f"GEOCODER_AGENT {AGENT!r} is not printable ASCII")
     try:

@@ -88,9 +88,10 @@ def server_url(text: str) -> SplitResult:
     characters of host names, [IPv6] addresses and ports may be in it: a CR
     and LF there would end the line and let the URL add headers of its own.
     """
-    try:  # ValueError: not a URL at all, or a port above 65535
-        url = urlsplit(text)
-        usable = url.scheme in PORTS and bool(url.hostname) and url.port != 0
+    try:  # ValueError: not a URL, a port above 65535, or a host name
+        url = urlsplit(text)  # with a label empty or over 63 characters
+        host = (url.hostname or "").encode("idna")
+        usable = url.scheme in PORTS and bool(host) and url.port != 0
     except ValueError:
         usable = False
     if not usable or not re.fullmatch(r"[\w.:\[\]-]+", url.netloc, re.ASCII):
@@ -108,6 +109,8 @@ def main() -> None:
     add("--server", default=SERVER, type=server_url, help="geocoder's URL")
     add("--timeout", default=10.0, type=float, help="in seconds")
     args = parser.parse_args()
+    if not 0 < args.timeout <= 3600:
+        parser.error("--timeout must be above 0 and at most 3600 seconds")
     if not (AGENT.isascii() and AGENT.isprintable()):  # it goes into a header
         parser.error(f"GEOCODER_AGENT {AGENT!r} is not printable ASCII")
     try:

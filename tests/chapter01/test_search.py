@@ -365,6 +365,8 @@ def test_server_hangs_up(playground: Playground, name: str, scheme: str) -> None
         "http://127.0.0.1:99999",
         "https://[::1",
         "http://127.0.0.1:80\r\nX-Injected: yes",
+        "http://bad..example",  # an empty label: DNS cannot carry it
+        "http://" + "a" * 64 + ".example",  # a label over 63 characters
     ],
 )
 @pytest.mark.parametrize("name", LISTINGS)
@@ -401,6 +403,18 @@ def test_bad_option(playground: Playground, name: str) -> None:
     assert (
         result.stderr.splitlines()[-1]
         == f"{name}.py: error: argument --timeout: invalid float value: 'soon'"
+    )
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "3601"])
+@pytest.mark.parametrize("name", LISTINGS)
+def test_a_timeout_out_of_range_is_a_usage_error(
+    playground: Playground, name: str, timeout: str
+) -> None:
+    result = run(name, "--timeout", timeout, pg=playground)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"{name}.py: error: --timeout must be above 0 and at most 3600 seconds"
     )
 
 
