@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import unicodedata
 import zipfile
 from functools import cache
@@ -55,12 +56,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _is_cache(path: Path) -> bool:
+    """Whether *path* is in a tool's cache (__pycache__, .ruff_cache, ...)."""
+    return any(part == "__pycache__" or part.endswith("_cache") for part in path.parts)
+
+
 def _newest_input() -> tuple[float, Path]:
     newest = (0.0, ROOT / "conf.py")
     for place in INPUTS:
         files = [place] if place.is_file() else place.rglob("*")
         for path in files:
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and not _is_cache(path.relative_to(ROOT)):
                 newest = max(newest, (path.stat().st_mtime, path))
     return newest
 
@@ -425,3 +431,31 @@ def test_epub_has_cover_contents_and_figures(epub: Path) -> None:
     assert len(figures) == len(drawn), figures
     for src in figures:
         assert src in names, f"{src} is referenced but not packed"
+
+
+def test_staleness_ignores_tools_caches() -> None:
+    assert _is_cache(Path("listings/.ruff_cache/0.17.6/123"))
+    assert _is_cache(Path("listings/chapter03/__pycache__/hexserver.cpython-311.pyc"))
+    assert _is_cache(Path("book/.mypy_cache/x.json"))
+    assert not _is_cache(Path("listings/chapter03/hexserver.py"))
+    assert not _is_cache(Path("book/_static/book.css"))
+    _, source = _newest_input()
+    assert not _is_cache(source.relative_to(ROOT))
+
+
+def test_ruff_keeps_its_cache_out_of_the_listings() -> None:
+    """listings/.ruff.toml sends ruff's cache to the repository's .ruff_cache."""
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed beside this Python")
+    for where in ("listings/chapter03/hexserver.py", "tools/paths.py"):
+        settings = subprocess.run(
+            [ruff, "check", "--show-settings", where],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        found = re.search(r'^cache_dir = "(.*)"$', settings, re.MULTILINE)
+        assert found, settings[:500]
+        assert Path(found[1]) == ROOT / ".ruff_cache", where
