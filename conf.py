@@ -141,6 +141,12 @@ extensions += [
 from tools.chapters import in_book  # noqa: E402  (after sys.path is set)
 
 book_chapters = [chapter.slug for chapter in in_book()]
+# The appendix's "@chapter-listings": each chapter's listings, by module name.
+book_listings = [
+    (f"Chapter {chapter.number} listings", chapter.listing_modules())
+    for chapter in in_book()
+    if chapter.listings.is_dir()
+]
 
 # The copy button copies what the reader types: in a console or Python
 # session only the lines after a `$ `, `# ` (a root shell), `>>> ` or `... `

@@ -64,6 +64,20 @@ class Chapter:
     def tests(self) -> Path:
         return paths.TESTS / self.slug
 
+    def listing_modules(self) -> list[str]:
+        """The chapter's listings as module names, in the order its text
+        first includes them (those it never includes last, by name)."""
+        files = sorted(p for p in self.listings.glob("*.py") if p.stem != "__init__")
+        text = self.text.read_text(encoding="utf-8") if self.text.is_file() else ""
+
+        def first_mention(path: Path) -> tuple[int, str]:
+            at = text.find(f"../listings/{self.slug}/{path.name}")
+            return (at if at >= 0 else len(text), path.stem)
+
+        return [
+            f"listings.{self.slug}.{p.stem}" for p in sorted(files, key=first_mention)
+        ]
+
     def test_paths(self) -> list[Path]:
         """What pytest runs for this chapter alone: its tests, the doctests in
         its text and those in its listings (the parts that exist)."""

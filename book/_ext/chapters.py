@@ -13,6 +13,12 @@ edition, in its place, without editing ``index.md``::
     @chapters
     roadmap
     ```
+
+Likewise a line ``@chapter-listings`` on its own in a page becomes, for each
+chapter in the book, a heading and an ``automodule`` for each of its listings
+(``book_listings``, which ``conf.py`` reads from each chapter's
+``listings/chapterNN/``): the appendix documents every chapter's listings
+without a hand-kept list.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sphinx.application import Sphinx
 from sphinx.directives.other import TocTree
 
 PLACEHOLDER = "@chapters"
+LISTINGS_PLACEHOLDER = "@chapter-listings"
 
 
 class ChaptersTocTree(TocTree):
@@ -42,7 +49,39 @@ class ChaptersTocTree(TocTree):
         return super().run()
 
 
+def listings_markdown(listings: list[tuple[str, list[str]]]) -> str:
+    """The MyST text for ``@chapter-listings``: a heading and automodules
+    per chapter.
+
+    >>> print(listings_markdown([("Chapter 9 listings", ["listings.x.y"])]))
+    ## Chapter 9 listings
+    <BLANKLINE>
+    ```{eval-rst}
+    .. automodule:: listings.x.y
+    ```
+    <BLANKLINE>
+    """
+    parts = []
+    for heading, modules in listings:
+        automodules = "".join(f".. automodule:: {name}\n" for name in modules)
+        parts.append(f"## {heading}\n\n```{{eval-rst}}\n{automodules}```\n")
+    return "\n".join(parts)
+
+
+def expand_listings(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Replace a ``@chapter-listings`` line with the chapters' listings."""
+    lines = source[0].splitlines(keepends=True)
+    if not any(line.strip() == LISTINGS_PLACEHOLDER for line in lines):
+        return
+    text = listings_markdown(app.config.book_listings)
+    source[0] = "".join(
+        text if line.strip() == LISTINGS_PLACEHOLDER else line for line in lines
+    )
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("book_chapters", [], "env", types=frozenset({list}))
+    app.add_config_value("book_listings", [], "env", types=frozenset({list}))
     app.add_directive("chapters-toctree", ChaptersTocTree)
+    app.connect("source-read", expand_listings)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -58,6 +58,38 @@ def test_nothing_is_named_for_a_chapter_the_registry_does_not_list() -> None:
     assert not strays, f"add these chapters to chapters.toml (or remove): {strays}"
 
 
+def test_the_appendix_documents_every_listing_of_every_chapter() -> None:
+    api = (paths.BOOK / "api.md").read_text(encoding="utf-8")
+    assert "\n@chapter-listings\n" in api
+    assert "listings.chapter0" not in api, "listed by hand as well"
+    for chapter in BOOK:
+        names = chapter.listing_modules()
+        files = {p.stem for p in chapter.listings.glob("*.py")} - {"__init__"}
+        assert sorted(n.rsplit(".", 1)[1] for n in names) == sorted(files)
+
+
+def test_listings_come_in_the_order_the_text_first_includes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paths, "BOOK", tmp_path / "book")
+    monkeypatch.setattr(paths, "LISTINGS", tmp_path / "listings")
+    (tmp_path / "listings" / "chapter09").mkdir(parents=True)
+    for name in ("__init__", "alpha", "beta", "gamma"):
+        (tmp_path / "listings" / "chapter09" / f"{name}.py").touch()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "chapter09.md").write_text(
+        "python3 listings/chapter09/alpha.py (a command, not an include)\n"
+        "```{literalinclude} ../listings/chapter09/gamma.py\n```\n"
+        "```{literalinclude} ../listings/chapter09/beta.py\n```\n"
+    )
+    chapter = chapters.Chapter(9, "chapter09", "Nine", "draft")
+    assert chapter.listing_modules() == [
+        "listings.chapter09.gamma",
+        "listings.chapter09.beta",
+        "listings.chapter09.alpha",
+    ]
+
+
 def test_the_contents_list_the_chapters_from_the_registry() -> None:
     index = (paths.BOOK / "index.md").read_text(encoding="utf-8")
     assert "```{chapters-toctree}" in index and "\n@chapters\n" in index
