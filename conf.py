@@ -134,6 +134,7 @@ extensions += [
     "site_speed",  # every script deferred: none blocks the first paint
     "site_code",  # code blocks end at their last line (no doctest blank line)
     "chapters",  # {chapters-toctree}: the contents list the registry's chapters
+    "listing_docstrings",  # a listing's indented example commands stay literal
     "captures",  # {capture} and {ladder}: packet dissections, pcaps, ladder diagrams
 ]
 

@@ -18,7 +18,12 @@ Likewise a line ``@chapter-listings`` on its own in a page becomes, for each
 chapter in the book, a heading and an ``automodule`` for each of its listings
 (``book_listings``, which ``conf.py`` reads from each chapter's
 ``listings/chapterNN/``): the appendix documents every chapter's listings
-without a hand-kept list.
+without a hand-kept list. They stay out of the general index (the HTML's
+module index lists them; in print, a dotted name such as
+``listings.chapter03.fourtuple_client`` is wider than the index's column):
+``py:module`` with ``:no-index-entry:`` makes each one's target, and
+``automodule`` with ``:no-index:`` its text (Sphinx 9.0's ``automodule``
+repeats a ``:no-index-entry:`` it is given, which is an error).
 """
 
 from __future__ import annotations
@@ -57,13 +62,22 @@ def listings_markdown(listings: list[tuple[str, list[str]]]) -> str:
     ## Chapter 9 listings
     <BLANKLINE>
     ```{eval-rst}
+    .. py:module:: listings.x.y
+       :no-index-entry:
+    <BLANKLINE>
     .. automodule:: listings.x.y
+       :no-index:
+    <BLANKLINE>
     ```
     <BLANKLINE>
     """
     parts = []
     for heading, modules in listings:
-        automodules = "".join(f".. automodule:: {name}\n" for name in modules)
+        automodules = "".join(
+            f".. py:module:: {name}\n   :no-index-entry:\n\n"
+            f".. automodule:: {name}\n   :no-index:\n\n"
+            for name in modules
+        )
         parts.append(f"## {heading}\n\n```{{eval-rst}}\n{automodules}```\n")
     return "\n".join(parts)
 
