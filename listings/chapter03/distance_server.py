@@ -6,7 +6,8 @@
 A question is 32 bytes, four numbers packed by struct: the latitude and
 longitude of one place, then of another, in degrees. An answer is 8 bytes,
 the distance in kilometres. Both sizes are fixed: each side reads until it
-has a whole message, and needs no mark where one ends.
+has a whole message, and needs no mark where one ends. A client has
+--timeout seconds for the whole exchange.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import math
 import socket
 import struct
 import sys
+import time
 
 QUESTION, ANSWER = struct.Struct("!4d"), struct.Struct("!d")  # 8-byte floats
 PORT = 1070
@@ -29,11 +31,16 @@ def where(address: tuple[str, int] | tuple[str, int, int, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def read_exactly(sock: socket.socket, size: int) -> tuple[bytes, int]:
+def read_exactly(
+    sock: socket.socket, size: int, deadline: float
+) -> tuple[bytes, int]:
     """Fill a buffer of *size* bytes from *sock*: the bytes, and the reads."""
     buffer = bytearray(size)
     empty, calls = memoryview(buffer), 0  # the part still to be filled
     while empty:
+        if (left := deadline - time.monotonic()) <= 0:
+            raise TimeoutError("out of time")
+        sock.settimeout(left)  # each receive waits only for the time left
         count = sock.recv_into(empty)  # what has arrived, up to len(empty)
         if count == 0:  # the client has closed its direction
             got = size - len(empty)
@@ -70,9 +77,9 @@ def serve(listener: socket.socket, timeout: float) -> None:
     while True:
         conn, address = listener.accept()  # a new, active socket
         with conn:  # closing it sends the server's FIN
-            conn.settimeout(timeout)
+            deadline = time.monotonic() + timeout  # for the whole exchange
             try:
-                question, calls = read_exactly(conn, QUESTION.size)
+                question, calls = read_exactly(conn, QUESTION.size, deadline)
                 km = kilometres(*QUESTION.unpack(question))
                 conn.sendall(ANSWER.pack(km))
                 pieces = f"{calls} piece{'s' * (calls != 1)}"
@@ -82,7 +89,7 @@ def serve(listener: socket.socket, timeout: float) -> None:
             except ValueError:  # from math: an infinite latitude, say
                 report = "not two places"
             except TimeoutError:
-                report = f"silent for {timeout:g} s"
+                report = f"not done in {timeout:g} s; hanging up"
             except OSError as error:
                 report = error.strerror or str(error)
             print(f"{where(address)}: {report}", flush=True)
@@ -96,7 +103,7 @@ def main() -> None:
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="the address to listen at")
     add("--port", type=int, default=PORT, help="the port to listen at")
-    add("--timeout", type=float, default=5.0, help="seconds per client")
+    add("--timeout", type=float, default=5.0, help="seconds a client has")
     add("--no-reuse", action="store_true", help="bind without SO_REUSEADDR")
     args = parser.parse_args()
     if not 0 <= args.port <= 65535:

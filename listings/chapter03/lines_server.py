@@ -5,15 +5,20 @@
 
 It reads line by line however the bytes arrived, answers each line with its
 number and the line in capitals, and closes when the client has half-closed.
-A line longer than 1,000 bytes ends the conversation.
+A line longer than 1,000 bytes, or more than --most lines, or a conversation
+longer than --timeout seconds, ends the conversation.
 """
 
 import argparse
+import io
 import socket
 import sys
+import time
+from typing import Any, NoReturn
 
 PORT = 1073
 LIMIT = 1000  # the longest line the server accepts, newline included
+MOST = 1000  # the most lines one client may send
 
 
 def where(address: tuple[str, int] | tuple[str, int, int, int]) -> str:
@@ -22,42 +27,64 @@ def where(address: tuple[str, int] | tuple[str, int, int, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def answer_lines(conn: socket.socket) -> int:
+class Deadline(io.RawIOBase):
+    """A socket's incoming bytes, as a file whose reads end by a deadline."""
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        self.sock, self.deadline = sock, time.monotonic() + seconds
+
+    def left(self) -> float:
+        """The seconds left; TimeoutError once there are none."""
+        if (seconds := self.deadline - time.monotonic()) <= 0:
+            raise TimeoutError("out of time")
+        return seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # Any: a writable buffer
+        self.sock.settimeout(self.left())  # each receive waits what is left
+        return self.sock.recv_into(buffer)
+
+
+def refuse(conn: socket.socket, error: str) -> NoReturn:
+    """Tell the client why the server hangs up; raise ValueError to log it."""
+    conn.sendall(f"error: {error}\n".encode("ascii"))
+    raise ValueError(error)
+
+
+def answer_lines(conn: socket.socket, seconds: float, most: int) -> int:
     """Answer each line the client sends until it closes; return how many."""
-    count = 0
-    with conn.makefile("rb") as incoming, conn.makefile("wb") as outgoing:
+    count, clock = 0, Deadline(conn, seconds)
+    with io.BufferedReader(clock) as incoming:  # as conn.makefile("rb")
         # readline() returns b'' at the end of the stream
         while line := incoming.readline(LIMIT + 1):
             count += 1
+            conn.settimeout(clock.left())  # sendall() too, by the deadline
             if len(line) > LIMIT:
-                outgoing.write(b"error: line %d is too long\n" % count)
-                raise ValueError(f"line {count} is longer than {LIMIT} bytes")
-            outgoing.write(b"%d %s" % (count, line.upper()))
-            outgoing.flush()  # the buffer holds it until we flush
+                refuse(conn, f"line {count} is longer than {LIMIT} bytes")
+            if count > most:
+                refuse(conn, f"more than {most} lines")
+            conn.sendall(b"%d %s" % (count, line.upper()))
     return count
 
 
-def serve(listener: socket.socket, timeout: float) -> None:
+def serve(listener: socket.socket, timeout: float, most: int) -> None:
     """Answer one client at a time, forever; log a line for each."""
     while True:
         conn, address = listener.accept()
         with conn:
-            conn.settimeout(timeout)
             try:
-                count = answer_lines(conn)
+                count = answer_lines(conn, timeout, most)
             except TimeoutError:
-                print(
-                    f"{where(address)}: silent for {timeout:g} s", flush=True
-                )
+                report = f"not done in {timeout:g} s; hanging up"
             except ValueError as error:
-                print(f"{where(address)}: {error}", flush=True)
+                report = str(error)
             except OSError as error:
-                print(
-                    f"{where(address)}: {error.strerror or error}", flush=True
-                )
+                report = error.strerror or str(error)
             else:
-                lines = f"{count} line{'s' * (count != 1)}"
-                print(f"{where(address)}: answered {lines}", flush=True)
+                report = f"answered {count} line{'s' * (count != 1)}"
+            print(f"{where(address)}: {report}", flush=True)
 
 
 def main() -> None:
@@ -68,12 +95,15 @@ def main() -> None:
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="the address to listen at")
     add("--port", type=int, default=PORT, help="the port to listen at")
-    add("--timeout", type=float, default=5.0, help="seconds per client")
+    add("--timeout", type=float, default=5.0, help="seconds a client has")
+    add("--most", type=int, default=MOST, help="most lines per client")
     args = parser.parse_args()
     if not 0 <= args.port <= 65535:
         parser.error("--port must be from 0 to 65535")
     if not 0 < args.timeout <= 3600:
         parser.error("--timeout must be more than 0 and at most 3600 seconds")
+    if args.most < 0:
+        parser.error("--most must not be negative")
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     try:
         listener = socket.create_server((args.host, args.port), family=family)
@@ -85,7 +115,7 @@ def main() -> None:
     with listener:
         try:
             print(f"listening at {where(listener.getsockname())}", flush=True)
-            serve(listener, args.timeout)
+            serve(listener, args.timeout, args.most)
         except KeyboardInterrupt:
             print("server stopped", flush=True)
 

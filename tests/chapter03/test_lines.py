@@ -45,7 +45,7 @@ def test_a_line_too_long_ends_the_conversation_and_not_the_server(start_server):
     server = start_server("chapter03/lines_server.py", "--timeout", "0.3")
     result = client(server.port, "fine", "x" * 1500, "never read")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "1 FINE\nerror: line 2 is too long\n"
+    assert result.stdout == "1 FINE\nerror: line 2 is longer than 1000 bytes\n"
     with socket.create_connection(("127.0.0.1", server.port)) as silent:
         silent.settimeout(5)
         assert silent.recv(100) == b""  # the server hung up after 0.3 s
@@ -53,7 +53,7 @@ def test_a_line_too_long_ends_the_conversation_and_not_the_server(start_server):
     log = server.stop()
     assert [line.split(": ", 1)[1] for line in log] == [
         "line 2 is longer than 1000 bytes",
-        "silent for 0.3 s",
+        "not done in 0.3 s; hanging up",
         "answered 1 line",
     ]
 
