@@ -11,7 +11,12 @@ STAMP       := $(VENV)/.installed
 SPHINXOPTS  ?= -n -W --keep-going
 SPHINXBUILD := $(BIN)/sphinx-build -c . $(SPHINXOPTS)
 PYTEST      := $(BIN)/python -m pytest
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is kept, in build/pycache (never beside the sources, so the
+# listings' folders stay as readers get them): without it every test worker
+# compiles the project's modules and rewrites every test module's asserts
+# again on each run, and every child process recompiles what it imports.
+export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
+export PYTHONDONTWRITEBYTECODE :=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-pythons html serve live bench playground transcripts figures clean
