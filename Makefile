@@ -104,8 +104,8 @@ live: venv  ## for authors: serve build/html on http://127.0.0.1:8000, rebuild a
 	$(BIN)/sphinx-autobuild -c . -n --keep-going -d build/doctrees --host 127.0.0.1 --port 8000 \
 	  --watch conf.py --watch listings --re-ignore '__pycache__|\.pyc$$' book build/html
 
-bench: venv  ## measure build and test times, page weight, load times, Lighthouse: build/bench/report.md
-	$(BIN)/python -m tools.bench
+bench: venv  ## measure build and test times, page weight, load times, Lighthouse: build/bench/report.md (BENCH_OPTIONS: python -m tools.bench -h)
+	$(BIN)/python -m tools.bench $(BENCH_OPTIONS)
 
 playground: venv  ## run the local geocoder (HTTP and HTTPS) until Ctrl-C
 	$(BIN)/python -m playground

@@ -2,18 +2,22 @@
 
     python -m tools.bench                  everything (takes a few minutes)
     python -m tools.bench --skip-test      without timing `make test`
+    python -m tools.bench --test-runs 1    `make test` once, not the median of 3
     python -m tools.bench --lighthouse all Lighthouse on every page, not two
 
 Writes ``build/bench/report.md`` and ``build/bench/report.json``, and prints
 the Markdown. Measured in one run, on this machine:
 
 Builds
-    ``make test``; a cold ``make html`` (``build/html`` and ``build/doctrees``
+    ``make test`` (the median of three runs; for each, the CPU time of its
+    processes and of the whole machine meanwhile, and the load); a cold
+    ``make html`` (``build/html`` and ``build/doctrees``
     removed first; ``make -o build/.tested`` so that the time is the build's
     alone, tests excluded); the floor beside it, a bare ``sphinx-build`` of
     the same sources with myst-parser and nothing else (the theme's default,
     no extensions of ours, a throwaway conf.py); a rebuild with nothing
-    changed; a rebuild after touching one chapter.
+    changed; a rebuild after touching one chapter; where the time of a cold
+    build and of that rebuild goes, by phase, extension and package.
 
 Pages
     ``build/html`` served on 127.0.0.1 under ``/book/`` with gzip, as GitHub
@@ -35,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import runpy
 import shutil
 import statistics
@@ -58,6 +63,8 @@ HTML = ROOT / "build" / "html"
 TOUCHED = ROOT / "book" / "chapter01.md"
 LIGHTHOUSE = "lighthouse@12.8.2"
 RUNS = 5
+TEST_RUNS = 3
+TEST_JOBS = os.environ.get("TEST_JOBS", "4")  # the Makefile's default
 BUDGET = {
     "chapter_bytes_ratio": 1.6,
     "third_party_requests": 0,
@@ -80,13 +87,40 @@ KINDS = {
 }
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (every core, every
+    process: ``/proc/stat``), or 0 where there is no ``/proc/stat``."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of the children waited for so far (and
+    their waited descendants; not Chromium's, whose processes its driver
+    kills without waiting)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run(
     command: list[str], **options: Any
 ) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Run ``command`` in the repository; its wall time and result."""
+    """Run ``command`` in the repository; its wall time and result, which
+    also carries ``cpu`` (the command's processes, see :func:`children_cpu`),
+    ``machine_cpu`` (everything the machine ran meanwhile, the command among
+    it: honest on a quiet machine) and ``load`` (1-minute load average after)."""
+    cpu, machine = children_cpu(), machine_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, **options)
-    return time.perf_counter() - start, done
+    seconds = time.perf_counter() - start
+    done.cpu = round(children_cpu() - cpu, 2)  # type: ignore[attr-defined]
+    done.machine_cpu = round(machine_cpu() - machine, 2)  # type: ignore[attr-defined]
+    done.load = round(os.getloadavg()[0], 1)  # type: ignore[attr-defined]
+    return seconds, done
 
 
 def step(
@@ -94,6 +128,9 @@ def step(
 ) -> dict[str, Any]:
     print(f"bench: {label}: {seconds:.2f} s (exit {done.returncode})", file=sys.stderr)
     result: dict[str, Any] = {"seconds": round(seconds, 3), "exit": done.returncode}
+    for key in ("cpu", "machine_cpu", "load"):
+        if hasattr(done, key):
+            result[key] = getattr(done, key)
     said = summary(done.stdout)
     if said:
         result["summary"] = said  # pytest's closing line
@@ -149,12 +186,30 @@ def _median_step(
     return entry
 
 
-def measure_builds(skip_test: bool, runs: int = 3) -> dict[str, Any]:
+def measure_suite(runs: int) -> dict[str, Any]:
+    """``make test`` *runs* times: the median wall time, with every run's
+    wall, CPU and load beside it."""
+    results = [step(f"make test ({i + 1} of {runs})", *run(["make", "test"]))
+               for i in range(runs)]  # fmt: skip
+    middle = sorted(results, key=lambda r: r["seconds"])[(runs - 1) // 2]
+    return {
+        **middle,
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "exit": max(r["exit"] for r in results),
+        "runs": [
+            {k: r.get(k) for k in ("seconds", "cpu", "machine_cpu", "load", "exit")}
+            for r in results
+        ],
+        "workers": TEST_JOBS,
+    }
+
+
+def measure_builds(skip_test: bool, test_runs: int, runs: int = 3) -> dict[str, Any]:
     builds: dict[str, Any] = {}
     if skip_test:
         builds["make_test"] = builds["chapter_test"] = None
     else:
-        builds["make_test"] = step("make test", *run(["make", "test"]))
+        builds["make_test"] = measure_suite(test_runs)
         builds["chapter_test"] = step(
             "make test CHAPTER=1", *run(["make", "test", "CHAPTER=1"])
         )
@@ -232,17 +287,20 @@ def measure_builds(skip_test: bool, runs: int = 3) -> dict[str, Any]:
         builds["one_chapter_sphinx"]["seconds"] = builds["one_chapter_sphinx"]["build"]
         builds["one_chapter_sphinx"]["runs"] = [m["build"] for m in medians]
     builds["profile"] = profile_build()
+    builds["one_chapter_profile"] = profile_build(str(TOUCHED))
     return builds
 
 
-def profile_build() -> dict[str, Any]:
-    """Where a cold build's time goes: by phase, by extension, by package."""
+def profile_build(touch: str = "cold") -> dict[str, Any]:
+    """Where a build's time goes: by phase, by extension, by package. A cold
+    build, or (*touch* a source) the rebuild after touching it."""
     found: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as scratch:
         for mode in ("plain", "profile"):
             shutil.rmtree(f"{scratch}/html", ignore_errors=True)
             shutil.rmtree(f"{scratch}/doctrees", ignore_errors=True)
-            _seconds, done = run([sys.executable, "-c", PROFILE, scratch, mode])
+            command = [sys.executable, "-c", PROFILE, scratch, mode, touch]
+            _seconds, done = run(command)
             if done.returncode != 0:
                 return {"failed": (done.stdout + done.stderr).strip().splitlines()[-3:]}
             result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -253,14 +311,16 @@ def profile_build() -> dict[str, Any]:
     return found
 
 
-# A cold build in one process, timed by phase (Sphinx's events), by the
+# A build in one process, timed by phase (Sphinx's events), by the
 # extension whose event listeners and transforms did the work, and, under
 # cProfile, by the package whose code ran (its own time, not its callees').
+# argv: scratch folder, "plain" or "profile", "cold" or a source to touch (then
+# a cold build comes first, untimed, and the timed one is the rebuild after it).
 PROFILE = """
-import collections, cProfile, json, pstats, sys, time
+import collections, cProfile, json, os, pstats, sys, time
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
-out, profiled = sys.argv[1], sys.argv[2] == "profile"
+out, profiled, touch = sys.argv[1], sys.argv[2] == "profile", sys.argv[3]
 marks, by_ext = {}, collections.Counter()
 def owner(obj):
     name = getattr(obj, "__module__", None) or type(obj).__module__
@@ -278,11 +338,17 @@ def mark(name):
     def note(*args):
         marks.setdefault(name, time.perf_counter())
     return note
+def sphinx(fresh):
+    return Sphinx("book", ".", out + "/html", out + "/doctrees", "html",
+                  status=None, warning=None, freshenv=fresh)
 profile = cProfile.Profile()
 with patch_docutils("."), docutils_namespace():
+    if touch != "cold":
+        sphinx(True).build()
+        os.utime(touch)
+with patch_docutils("."), docutils_namespace():
     start = time.perf_counter()
-    app = Sphinx("book", ".", out + "/html", out + "/doctrees", "html",
-                 status=None, warning=None, freshenv=True)
+    app = sphinx(touch == "cold")
     marks["setup"] = time.perf_counter()
     for event, listeners in app.events.listeners.items():
         listeners[:] = [l._replace(handler=timed(l.handler)) for l in listeners]
@@ -578,10 +644,24 @@ def judge_gate(b: dict[str, Any]) -> list[dict[str, Any]]:
     verdicts = []
     limit = BUDGET["suite_s"] + BUDGET["suite_s_per_chapter"] * (count - 1)
     test = b["make_test"]
+    if test is None:
+        value = "not measured (--skip-test)"
+    else:
+        runs = test.get("runs", [test])
+
+        def each(key: str, form: str = "{:.0f}") -> str:
+            return ", ".join(form.format(r.get(key) or 0) for r in runs)
+
+        value = (
+            f"median {test['seconds']:.1f} s of {len(runs)} ({each('seconds')} s; "
+            f"CPU {each('cpu')} s of the suite's own processes, Chromium aside; "
+            f"machine busy {each('machine_cpu')} CPU-s; load after "
+            f"{each('load', '{}')}; {test.get('workers', '?')} workers): "
+            f"{test.get('summary', 'no summary')}"
+        )
     verdicts.append({
         "budget": f"1. `make test` <= {limit:.0f} s wall ({count} chapters in book)",
-        "value": "not measured (--skip-test)" if test is None
-        else f"{test['seconds']:.1f} s: {test.get('summary', 'no summary')}",
+        "value": value,
         "met": None if test is None else test["seconds"] <= limit and test["exit"] == 0,
     })  # fmt: skip
     chapter = b["chapter_test"]
@@ -624,15 +704,15 @@ def judge_gate(b: dict[str, Any]) -> list[dict[str, Any]]:
     return verdicts
 
 
-def profile_lines(profile: dict[str, Any]) -> list[str]:
-    """Where a cold build's time goes, as Markdown tables."""
+def profile_lines(profile: dict[str, Any], what: str = "a cold build") -> list[str]:
+    """Where *what*'s time goes, as Markdown tables."""
     if "phases" not in profile:
         return [
-            "Profile of a cold build: failed: " + " ".join(profile.get("failed", [])),
+            f"Profile of {what}: failed: " + " ".join(profile.get("failed", [])),
             "",
         ]
     lines = [
-        "### Where a cold build's time goes",
+        f"### Where {what}'s time goes",
         "",
         row("phase", "s"),
         row("---", "--:"),
@@ -708,6 +788,10 @@ def markdown(report: dict[str, Any]) -> str:
         ),
         "",
         *profile_lines(b.get("profile", {})),
+        *profile_lines(
+            b.get("one_chapter_profile", {}),
+            f"the rebuild after touching `{b['one_chapter_html']['touched']}`",
+        ),
         "## Pages",
         "",
         (
@@ -779,6 +863,12 @@ def main(argv: list[str] | None = None) -> int:
         help="pages for Lighthouse, comma-separated, 'all', or 'none'",
     )
     parser.add_argument("--runs", type=int, default=RUNS, help="page loads per page")
+    parser.add_argument(
+        "--test-runs",
+        type=int,
+        default=TEST_RUNS,
+        help=f"runs of `make test` to take the median of (default {TEST_RUNS})",
+    )
     args = parser.parse_args(argv)
     if not Path("/usr/bin/chromium").exists():
         print(
@@ -793,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}",
         "load_before": ", ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
-    report["builds"] = measure_builds(args.skip_test)
+    report["builds"] = measure_builds(args.skip_test, args.test_runs)
     report["network"] = measure_network()
     if not (HTML / "index.html").exists():
         print(

@@ -61,7 +61,7 @@ class Served:
             self.output.put(line)
         self.output.put("")  # end of output
 
-    def read_line(self, timeout: float = 20) -> str:
+    def read_line(self, timeout: float = 60) -> str:
         try:
             line = self.output.get(timeout=timeout)
         except queue.Empty:
