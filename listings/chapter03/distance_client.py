@@ -26,8 +26,8 @@ def ask(sock: socket.socket, question: bytes, slowly: bool) -> float:
     """Send *question* (slowly: 8 bytes at a time); return the answer."""
     step = 8 if slowly else len(question)
     for start in range(0, len(question), step):
-        if start:  # 0.1 s apart, so that each piece has a segment of its own
-            time.sleep(0.1)
+        if start:  # 0.5 s apart: time for the server to read each piece
+            time.sleep(0.5)
         sock.sendall(question[start : start + step])
     # A file object's read(n) does the gathering loop: it returns n bytes,
     # or fewer only at the end of the stream.
@@ -50,7 +50,7 @@ def main() -> None:
     add("--host", default="127.0.0.1", help="the server's address or name")
     add("--port", type=int, default=PORT, help="the server's port")
     add("--timeout", type=float, default=5.0, help="seconds to wait")
-    add("--slowly", action="store_true", help="send 8 bytes every 0.1 s")
+    add("--slowly", action="store_true", help="send 8 bytes every 0.5 s")
     args = parser.parse_args()
     if not 0 <= args.port <= 65535:
         parser.error("--port must be from 0 to 65535")
@@ -63,6 +63,8 @@ def main() -> None:
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         with socket.create_connection((host, port), args.timeout) as sock:
+            if args.slowly:  # each piece goes at once, in a segment of its own
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             km = ask(sock, question, args.slowly)
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {args.host}: {error.strerror}")
