@@ -10,6 +10,7 @@ longer than --timeout seconds, ends the conversation.
 """
 
 import argparse
+import contextlib
 import io
 import socket
 import sys
@@ -50,6 +51,15 @@ class Deadline(io.RawIOBase):
 def refuse(conn: socket.socket, error: str) -> NoReturn:
     """Tell the client why the server hangs up; raise ValueError to log it."""
     conn.sendall(f"error: {error}\n".encode("ascii"))
+    # Closing with the client's bytes unread would send an RST, which can
+    # overtake the error line: half-close, and read what is on its way for
+    # up to a second first.
+    conn.shutdown(socket.SHUT_WR)
+    conn.settimeout(1.0)
+    end = time.monotonic() + 1.0
+    with contextlib.suppress(OSError):  # a timeout or a reset: done
+        while time.monotonic() < end and conn.recv(65536):
+            pass
     raise ValueError(error)
 
 

@@ -162,3 +162,15 @@ def test_fourtuple_server_is_not_held_by_a_client_that_never_reads(start_server)
         assert result.returncode == 0, result.stderr
     log = server.stop()
     assert len(log) == 2 and all(line.startswith("connection ") for line in log)
+
+
+def test_lines_server_s_error_line_survives_a_client_that_sent_more(start_server):
+    """The refusal half-closes and reads what is in flight before closing:
+    closing with it unread would send an RST that can wipe the error line."""
+    server = start_server("chapter03/lines_server.py")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"x" * 1500 + b"\n" + b"more\n" * 20_000)  # 100 kB after
+        sock.shutdown(socket.SHUT_WR)
+        with sock.makefile("rb") as answers:
+            assert answers.read() == b"error: line 1 is longer than 1000 bytes\n"
+    assert messages(server.stop()) == ["line 1 is longer than 1000 bytes"]
