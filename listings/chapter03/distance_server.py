@@ -51,6 +51,10 @@ def read_exactly(
 
 def kilometres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """The great-circle distance, on a sphere of the Earth's mean radius."""
+    if not (abs(lat1) <= 90 and abs(lat2) <= 90):  # False for NaN too
+        raise ValueError("no such latitude")
+    if not (abs(lon1) <= 180 and abs(lon2) <= 180):
+        raise ValueError("no such longitude")
     p1, p2, dp, dl = map(math.radians, (lat1, lat2, lat2 - lat1, lon2 - lon1))
     h = math.sin(dp / 2) ** 2
     h += math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -86,7 +90,7 @@ def serve(listener: socket.socket, timeout: float) -> None:
                 report = f"{km:,.1f} km; the question came in {pieces}"
             except ProtocolError as error:
                 report = str(error)
-            except ValueError:  # from math: an infinite latitude, say
+            except ValueError:  # a latitude of 91, or NaN, say
                 report = "not two places"
             except TimeoutError:
                 report = f"not done in {timeout:g} s; hanging up"
