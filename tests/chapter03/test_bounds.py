@@ -173,4 +173,10 @@ def test_lines_server_s_error_line_survives_a_client_that_sent_more(start_server
         sock.shutdown(socket.SHUT_WR)
         with sock.makefile("rb") as answers:
             assert answers.read() == b"error: line 1 is longer than 1000 bytes\n"
-    assert messages(server.stop()) == ["line 1 is longer than 1000 bytes"]
+    # One client at a time: the next is answered once the refusal is done.
+    assert run_listing("chapter03/lines_client.py", "--port", str(server.port),
+                       "again").stdout == "1 AGAIN\n"  # fmt: skip
+    assert messages(server.stop()) == [
+        "line 1 is longer than 1000 bytes",
+        "answered 1 line",
+    ]
