@@ -3,13 +3,14 @@
     python3 hexserver.py
     python3 deadlock.py --bytes 1000
     python3 deadlock.py --bytes 50000000            # stalls, and gives up
-    python3 deadlock.py --bytes 50000000 --threads  # never stalls
+    python3 deadlock.py --bytes 50000000 --threads  # goes through
 
 The server answers each chunk as soon as it has read it, with twice as many
 bytes. Sending everything before reading anything works while the answer
 fits in the connection's buffers; beyond that, both programs end up waiting
 in send() for the other to read. With --threads, a second thread sends
-while this one reads, and any amount goes through.
+while this one reads, and there is no stall, however much is sent. Either
+way --timeout bounds each wait for the other side, not the whole exchange.
 """
 
 import argparse
@@ -37,9 +38,9 @@ def read_answer(sock: socket.socket) -> tuple[int, bytes]:
     return count, start
 
 
-def send_then_read(sock: socket.socket, data: bytes) -> tuple[int, bytes]:
-    """All the writing first, then all the reading: stalls once the answer
-    outgrows the buffers between the two programs."""
+def send_request(sock: socket.socket, data: bytes) -> None:
+    """The header, then the data, one send() at a time, so that the timeout
+    bounds each wait for room in the buffers, not the whole request."""
     request = memoryview(HEADER.pack(len(data)) + data)
     sent = 0
     while sent < len(request):
@@ -48,13 +49,19 @@ def send_then_read(sock: socket.socket, data: bytes) -> tuple[int, bytes]:
         except TimeoutError:
             done = max(sent - HEADER.size, 0)  # of the data, after the header
             raise Stalled(f"sent {done:,} of {len(data):,} bytes") from None
+
+
+def send_then_read(sock: socket.socket, data: bytes) -> tuple[int, bytes]:
+    """All the writing first, then all the reading: stalls once the answer
+    outgrows the buffers between the two programs."""
+    send_request(sock, data)
     return read_answer(sock)
 
 
 def send_while_reading(sock: socket.socket, data: bytes) -> tuple[int, bytes]:
-    """Send from a second thread while this one reads: never stalls."""
+    """Send from a second thread while this one reads: no stall."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        sending = pool.submit(sock.sendall, HEADER.pack(len(data)) + data)
+        sending = pool.submit(send_request, sock, data)
         answer = read_answer(sock)
         sending.result()  # raises here whatever the sending thread raised
     return answer

@@ -8,7 +8,6 @@ answer is 8 bytes, a distance in kilometres, and then the server closes.
 """
 
 import argparse
-import math
 import socket
 import struct
 import sys
@@ -56,8 +55,11 @@ def main() -> None:
         parser.error("--port must be from 0 to 65535")
     if not 0 < args.timeout <= 3600:
         parser.error("--timeout must be more than 0 and at most 3600 seconds")
-    if not all(map(math.isfinite, args.places)):
-        parser.error("latitudes and longitudes must be finite numbers")
+    lat1, lon1, lat2, lon2 = args.places
+    if not all(-90 <= lat <= 90 for lat in (lat1, lat2)):  # NaN fails too
+        parser.error("a latitude must be from -90 to 90 degrees")
+    if not all(-180 <= lon <= 180 for lon in (lon1, lon2)):
+        parser.error("a longitude must be from -180 to 180 degrees")
     question = QUESTION.pack(*args.places)
     name, host, port = "distance_client.py", args.host, args.port
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -20,6 +20,10 @@ LIMIT = 200  # more than a line of the server's ever needs
 ROW = "{:7}{:27}{}"  # a label, then the client's address, the server's
 
 
+class NoLine(Exception):
+    """The server closed the connection without sending its line."""
+
+
 def where(address: tuple[str, int] | tuple[str, int, int, int]) -> str:
     """'host:port', with an IPv6 address in brackets."""
     host, port = address[0], address[1]
@@ -42,6 +46,8 @@ def server_view(sock: socket.socket) -> tuple[str, str]:
     line = b""
     while len(line) < LIMIT and (piece := sock.recv(LIMIT - len(line))):
         line += piece
+    if not line:
+        raise NoLine("closed without a line")
     text = line.decode("ascii", errors="replace")
     client, _space, server = text.partition(" ")
     return client, server.strip()
@@ -72,11 +78,14 @@ def main() -> None:
             print(ROW.format("", "client", "server"))
             for sock in socks:
                 mine = where(sock.getsockname()), where(sock.getpeername())
+                theirs = server_view(sock)
                 print(ROW.format("here", *mine))
-                print(ROW.format("there", *server_view(sock)), flush=True)
+                print(ROW.format("there", *theirs), flush=True)
             time.sleep(args.hold)  # time to look at them with ss
     except KeyboardInterrupt:  # Ctrl-C ends the run, or the wait, early
         pass
+    except NoLine as error:
+        sys.exit(f"{name}: {target} {error}")
     except socket.gaierror as error:
         sys.exit(f"{name}: cannot resolve {args.host}: {error.strerror}")
     except UnicodeError:  # from IDNA: a label of over 63 characters, say

@@ -5,6 +5,8 @@
 The client writes all its lines at once, then shuts down its sending
 direction, so that the server sees the end of them, and reads the answers
 line by line, through a file object that makefile() wraps around the socket.
+A line the server would refuse is not sent, and an answer that begins with
+"error:" (the server's refusal) ends the run with an error.
 """
 
 import argparse
@@ -12,13 +14,18 @@ import socket
 import sys
 
 PORT = 1073
+LIMIT = 1000  # lines_server.py's longest line, in bytes, newline included
+
+
+def encode(line: str) -> bytes:
+    """A line as it goes on the wire: UTF-8, with its newline."""
+    # surrogateescape: bytes of the command line that are not UTF-8 go as typed
+    return f"{line}\n".encode("utf-8", errors="surrogateescape")
 
 
 def converse(sock: socket.socket, lines: list[str]) -> list[str]:
     """Send every line, half-close, and return the server's answer lines."""
-    text = "".join(f"{line}\n" for line in lines)
-    # surrogateescape: bytes of the command line that are not UTF-8 go as typed
-    sock.sendall(text.encode("utf-8", errors="surrogateescape"))
+    sock.sendall(b"".join(encode(line) for line in lines))
     sock.shutdown(socket.SHUT_WR)
     with sock.makefile("r", encoding="utf-8", errors="replace") as answers:
         return [answer.rstrip("\n") for answer in answers]
@@ -46,6 +53,11 @@ def main() -> None:
         parser.error("--timeout must be more than 0 and at most 3600 seconds")
     if any("\n" in line for line in args.lines):
         parser.error("a line cannot contain a newline")
+    for number, line in enumerate(args.lines, 1):
+        if len(encode(line)) > LIMIT:
+            parser.error(
+                f"line {number} is over the server's limit of {LIMIT:,} bytes"
+            )
     name, host, port = "lines_client.py", args.host, args.port
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
@@ -64,6 +76,9 @@ def main() -> None:
     except OSError as error:
         sys.exit(f"{name}: talking to {target} failed: {error.strerror}")
     for answer in answers:
+        why = answer.removeprefix("error: ")
+        if why != answer:  # the server refused the rest, and hung up
+            sys.exit(f"{name}: {target} said: {why}")
         print(answer)
 
 

@@ -126,7 +126,10 @@ def test_lines_server_refuses_more_lines_than_its_most(start_server):
     lines = "chapter03/lines_client.py", "--port", str(server.port)
     assert run_listing(*lines, "a", "b", "c").stdout == "1 A\n2 B\n3 C\n"
     result = run_listing(*lines, "a", "b", "c", "d", "e")
-    assert result.stdout == "1 A\n2 B\n3 C\nerror: more than 3 lines\n"
+    assert (result.returncode, result.stdout) == (1, "1 A\n2 B\n3 C\n")
+    assert result.stderr == (
+        f"lines_client.py: 127.0.0.1:{server.port} said: more than 3 lines\n"
+    )
     assert run_listing(*lines, "next").stdout == "1 NEXT\n"
     assert messages(server.stop()) == [
         "answered 3 lines",

@@ -7,6 +7,8 @@ import struct
 import threading
 import time
 
+import pytest
+
 from listings.chapter03 import deadlock, hexserver
 from tests.conftest import run_listing
 
@@ -65,7 +67,7 @@ def test_a_lot_of_data_stalls_within_the_timeout_and_the_server_survives(start_s
     assert second.endswith(": read 10 bytes, wrote 20")
 
 
-def test_sending_from_a_second_thread_never_stalls(start_server):
+def test_sending_from_a_second_thread_does_not_stall(start_server):
     server = start_server("chapter03/hexserver.py", "--timeout", "5")
     result = client(server.port, "--bytes", str(BIG), "--threads", "--timeout", "5")
     assert (result.returncode, result.stderr) == (0, "")
@@ -74,6 +76,49 @@ def test_sending_from_a_second_thread_never_stalls(start_server):
     )
     [line] = server.stop()
     assert line.endswith(": read 20,000,000 bytes, wrote 40,000,000")
+
+
+def test_the_timeout_bounds_each_wait_of_the_sending_thread_not_the_whole(
+    throttled_server,
+):
+    # The server takes at least 2 s to read it all (64 KiB at most every
+    # 20 ms, past the 4 MiB the client's send buffer can hold at most), far
+    # more than the timeout, but no single wait comes near it: one sendall()
+    # would have to finish within the timeout, so it stalled; send() does not.
+    port, received = throttled_server
+    result = client(port, "--bytes", str(12_000_000), "--threads", "--timeout", "1")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "sent 12,000,000 bytes, got back 24,000,000: 0001020304050607...\n"
+    )
+    assert received == [12_000_000]
+
+
+@pytest.fixture
+def throttled_server():
+    """A hex server on loopback that reads slowly: at most 64 KiB, then a
+    pause of 20 ms. Yields its port, and a list that gets the bytes it read."""
+    received = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        listener.settimeout(30)
+
+        def serve():
+            conn, _ = listener.accept()
+            with conn, conn.makefile("rb") as incoming:
+                conn.settimeout(30)
+                (left,) = struct.unpack("!Q", incoming.read(8))
+                total = 0
+                while left and (chunk := incoming.read1(min(left, 65536))):
+                    conn.sendall(chunk.hex().encode("ascii"))
+                    total, left = total + len(chunk), left - len(chunk)
+                    time.sleep(0.02)
+            received.append(total)
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        yield listener.getsockname()[1], received
+        thread.join(timeout=60)
 
 
 def test_the_server_hangs_up_on_a_client_that_never_reads(start_server):

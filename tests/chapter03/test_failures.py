@@ -187,7 +187,10 @@ TIMEOUTS = [
 OWN = {
     "distance_client.py": [
         (["--slowly"], "the following arguments are required: DEGREES"),
-        (["1", "2", "3", "inf"], "latitudes and longitudes must be finite numbers"),
+        (["1", "2", "3", "inf"], "a longitude must be from -180 to 180 degrees"),
+        (["1", "2", "nan", "4"], "a latitude must be from -90 to 90 degrees"),
+        (["90.5", "2", "3", "4"], "a latitude must be from -90 to 90 degrees"),
+        (["-90", "180", "90", "-181"], "a longitude must be from -180 to 180 degrees"),
         (["1", "2", "3", "north"], "argument DEGREES: invalid float value: 'north'"),
     ],
     "deadlock.py": [

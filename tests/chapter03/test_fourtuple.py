@@ -125,7 +125,7 @@ def test_a_dropped_syn_times_out(full_backlog):
     )
 
 
-def test_a_server_that_says_nothing_gives_question_marks():
+def test_a_server_that_closes_without_a_line_is_one_line():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         listener.settimeout(5)
@@ -138,8 +138,10 @@ def test_a_server_that_says_nothing_gives_question_marks():
         thread.start()
         result = client(port)
         thread.join()
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[2].split() == ["there"]
+    assert (result.returncode, result.stdout.split()) == (1, ["client", "server"])
+    assert result.stderr == (
+        f"fourtuple_client.py: 127.0.0.1:{port} closed without a line\n"
+    )
 
 
 def test_the_number_of_connections_is_checked():

@@ -4,6 +4,7 @@ whatever the segments, ended by a half-close."""
 import re
 import socket
 import struct
+import threading
 import time
 
 from tests.conftest import run_listing
@@ -43,9 +44,12 @@ def test_lines_are_found_however_the_bytes_arrive(start_server):
 
 def test_a_line_too_long_ends_the_conversation_and_not_the_server(start_server):
     server = start_server("chapter03/lines_server.py", "--timeout", "0.3")
-    result = client(server.port, "fine", "x" * 1500, "never read")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "1 FINE\nerror: line 2 is longer than 1000 bytes\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"fine\n" + b"x" * 1500 + b"\nnever read\n")
+        sock.shutdown(socket.SHUT_WR)
+        with sock.makefile("rb") as answers:
+            assert answers.readline() == b"1 FINE\n"
+            assert answers.readline() == b"error: line 2 is longer than 1000 bytes\n"
     with socket.create_connection(("127.0.0.1", server.port)) as silent:
         silent.settimeout(5)
         assert silent.recv(100) == b""  # the server hung up after 0.3 s
@@ -63,6 +67,39 @@ def test_a_line_of_exactly_the_limit_is_accepted(start_server):
     result = client(server.port, "w" * 999)  # 999 + newline = 1,000 bytes
     assert result.stdout == "1 " + "W" * 999 + "\n"
     server.stop()
+
+
+def test_a_line_over_the_server_s_limit_is_a_usage_error_and_is_not_sent():
+    for line in ("x" * 1000, "é" * 500):  # 1,001 bytes with the newline
+        result = client(1073, "fine", line)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr.endswith(
+            "error: line 2 is over the server's limit of 1,000 bytes\n"
+        ), result.stderr
+
+
+def test_a_server_s_error_line_is_a_failure_after_the_answers_before_it():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        listener.settimeout(5)
+
+        def refuse():
+            conn, _ = listener.accept()
+            with conn, conn.makefile("rb") as incoming:
+                lines = incoming.readlines()  # up to the client's half-close
+                conn.sendall(b"1 FINE\nerror: more than 1 line\n")
+            got.append(lines)
+
+        got = []
+        thread = threading.Thread(target=refuse)
+        thread.start()
+        result = client(port, "fine", "too many")
+        thread.join()
+    assert got == [[b"fine\n", b"too many\n"]]
+    assert (result.returncode, result.stdout) == (1, "1 FINE\n")
+    assert result.stderr == (
+        f"lines_client.py: 127.0.0.1:{port} said: more than 1 line\n"
+    )
 
 
 def test_a_silent_server_times_out(silent_port):
