@@ -33,7 +33,7 @@ def path_mtu(sock: socket.socket) -> int:
 def attempt(sock: socket.socket, size: int) -> str:
     """Send one datagram of *size* bytes and say what became of it."""
     try:
-        sock.send(b"pmtu".ljust(size))
+        sock.send(b"pmtu".ljust(size)[:size])  # exactly *size* bytes
     except OSError as error:
         if error.errno != errno.EMSGSIZE:
             raise

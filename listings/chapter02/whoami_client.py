@@ -47,6 +47,9 @@ def main() -> None:
         parser.error("--timeout must be above 0 and at most 3600 seconds")
     request = os.fsencode(args.message)  # the bytes as typed, in any encoding
     if args.size is not None:
+        if args.size < (needed := len(request)):
+            shortfall = f"--size {args.size} is less than the message's"
+            parser.error(f"{shortfall} {needed} bytes")
         request = request.ljust(args.size)
     where = f"{args.host} port {args.port}"
     try:

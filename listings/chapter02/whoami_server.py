@@ -7,7 +7,6 @@ whoami_client.py; Ctrl-C stops it.
 """
 
 import argparse
-import random
 import socket
 import sys
 
@@ -35,11 +34,9 @@ def reply_to(request: bytes, sender: tuple[str, int]) -> bytes:
     return b"%s %d bytes from %s port %d" % (tag, len(request), host, port)
 
 
-def serve(
-    sock: socket.socket, loss: float, chance: random.Random
-) -> tuple[int, int]:
-    """Answer datagrams until Ctrl-C; return how many arrived and how many
-    were answered."""
+def serve(sock: socket.socket, drop: int) -> tuple[int, int]:
+    """Answer datagrams until Ctrl-C, except the first *drop* of them;
+    return how many arrived and how many were answered."""
     received = answered = 0
     try:
         host, port = sock.getsockname()[:2]
@@ -47,7 +44,7 @@ def serve(
         while True:
             request, sender = sock.recvfrom(MAX_DATAGRAM)
             received += 1
-            if chance.random() < loss:
+            if received <= drop:
                 continue  # as if lost on the way: no reply, and not a word
             seen = f"{len(request)} bytes from {sender[0]} port {sender[1]}"
             more = "..." if len(request) > 20 else ""  # a glimpse is enough
@@ -69,16 +66,10 @@ def main() -> None:
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on")
     add("--port", type=int, default=4242, help="0: any free port")
-    add(
-        "--loss",
-        type=float,
-        default=0.0,
-        help="share of requests to ignore (0-1)",
-    )
-    add("--seed", type=int, help="make the ignored ones repeatable")
+    add("--drop", type=int, default=0, metavar="N", help="ignore the first N")
     args = parser.parse_args()
-    if not 0 <= args.port <= 65535 or not 0 <= args.loss <= 1:
-        parser.error("--port must be 0-65535 and --loss 0-1")
+    if not 0 <= args.port <= 65535 or args.drop < 0:
+        parser.error("--port must be 0-65535 and --drop at least 0")
     where = f"{args.host} port {args.port}"
     try:
         sock = open_server(args.host, args.port)
@@ -90,7 +81,7 @@ def main() -> None:
     except OSError as error:
         sys.exit(f"whoami_server: cannot listen on {where}: {error.strerror}")
     with sock:
-        received, answered = serve(sock, args.loss, random.Random(args.seed))
+        received, answered = serve(sock, args.drop)
     print(f"stopped (datagrams received: {received}, answered: {answered})")
 
 

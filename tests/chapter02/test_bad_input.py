@@ -84,9 +84,10 @@ USAGE = {
         (RETRY, ["--id", ""]),
         (RETRY, ["--id", "é1"]),
         (RETRY, ["--id", "a" * 17]),  # the server would cut the tag short
-        (SERVER, ["--loss", "-0.1"]),
-        (SERVER, ["--loss", "nan"]),
-        (SERVER, ["--seed", "x"]),
+        (SERVER, ["--drop", "-1"]),
+        (SERVER, ["--drop", "0.5"]),
+        (SERVER, ["--drop", "x"]),
+        (CLIENT, ["hello", "--size", "4"]),  # shorter than the message
     ],
 }
 

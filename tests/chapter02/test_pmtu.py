@@ -134,3 +134,16 @@ def test_other_failures_are_one_line():
     bad = run_listing(LISTING, "--size", "65508")
     assert bad.returncode == 2
     assert bad.stderr.endswith("error: --port must be 1-65535 and --size 0-65507\n")
+
+
+@linux
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 20])
+def test_a_size_is_sent_exactly(size):
+    # The payload is b"pmtu" padded, or cut, to the size asked: --size 0 sends
+    # an empty datagram, and the server says it got 0 bytes.
+    with running(SERVER, "--port", "0") as server:
+        result = run_listing(LISTING, "--port", str(server.port), "--size", str(size))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[1] == f"{size} bytes: answered (path MTU 65535)"
+    assert server.lines[1].startswith(f"{size} bytes from 127.0.0.1 port ")
+    assert server.lines[1].endswith(": " + repr(b"pmtu".ljust(size)[:size]))

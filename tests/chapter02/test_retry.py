@@ -90,8 +90,8 @@ def test_the_waits_really_grow():
 
 
 def test_lost_requests_are_sent_again_until_one_is_answered():
-    # Seed 3 drops the first request and answers the second.
-    with running(SERVER, "--port", "0", "--loss", "0.5", "--seed", "3") as server:
+    # The server drops the first request and answers the second.
+    with running(SERVER, "--port", "0", "--drop", "1") as server:
         result = run_listing(CLIENT, "--port", str(server.port), "--timeout", "1")
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
@@ -223,3 +223,15 @@ def test_a_fixed_id_is_the_one_sent():
             client.process.wait(timeout=30)
     assert request == b"#5eed1d00 hi"
     assert client.lines[-1] == f"reply from 127.0.0.1 port {port}: fine"
+
+
+def test_a_host_name_is_reported_as_the_address_that_answered():
+    # As whoami_client.py does: the reply names the address it came from
+    # (the connected peer), not the name the user typed.
+    address = socket.getaddrinfo("localhost", 0, type=socket.SOCK_DGRAM)[0][4][0]
+    with running(SERVER, "--host", address, "--port", "0") as server:
+        result = run_listing(CLIENT, "--host", "localhost", "--port", str(server.port))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[1].startswith(
+        f"reply from {address} port {server.port}: 15 bytes from {address} port "
+    )

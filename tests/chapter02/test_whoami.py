@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -94,35 +93,30 @@ def test_server_on_ipv6_loopback():
     assert reply == b"six 3 bytes from ::1 port %d" % mine
 
 
-def test_loss_ignores_exactly_the_requests_its_seed_picks():
-    chance = random.Random(7)
-    expected = [chance.random() < 0.5 for _ in range(12)]
-    assert True in expected and False in expected
-    while expected[-1]:  # end on an answered one: then all have been read
-        expected.append(chance.random() < 0.5)
-    answered = set()
+def test_drop_ignores_exactly_the_first_requests():
+    answered = []
     with (
-        running(SERVER, "--port", "0", "--loss", "0.5", "--seed", "7") as server,
+        running(SERVER, "--port", "0", "--drop", "3") as server,
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock,
     ):
-        for i in range(len(expected)):  # one socket to one on loopback: in order
+        for i in range(8):  # one socket to one on loopback: in order
             sock.sendto(b"n%d" % i, ("127.0.0.1", server.port))
         sock.settimeout(10)
-        while len(answered) < expected.count(False):
-            answered.add(int(sock.recv(100).split()[0][1:]))
-    assert [i not in answered for i in range(len(expected))] == expected
+        while len(answered) < 5:
+            answered.append(int(sock.recv(100).split()[0][1:]))
+        assert not unanswered(server.port, b"late", wait=10)  # the rest: answered
+    assert answered == [3, 4, 5, 6, 7]
     # An ignored request leaves no line, as a lost one would: only the count.
     shown = [line.split(": ", 1)[1] for line in server.lines[1:-1]]
-    assert shown == [f"b'n{i}'" for i in sorted(answered)]
-    assert server.lines[-1] == (
-        f"stopped (datagrams received: {len(expected)}, answered: {len(answered)})"
-    )
+    assert shown == [f"b'n{i}'" for i in answered] + ["b'late'"]
+    assert server.lines[-1] == "stopped (datagrams received: 9, answered: 6)"
 
 
-def test_loss_of_one_ignores_everything():
-    with running(SERVER, "--port", "0", "--loss", "1") as server:
+def test_drop_of_one_ignores_the_first_request_only():
+    with running(SERVER, "--port", "0", "--drop", "1") as server:
         assert unanswered(server.port, b"anyone?")
-    assert server.lines[1:] == ["stopped (datagrams received: 1, answered: 0)"]
+        assert not unanswered(server.port, b"again?", wait=10)
+    assert server.lines[-1] == "stopped (datagrams received: 2, answered: 1)"
 
 
 def test_a_port_in_use_is_one_line():
@@ -170,12 +164,12 @@ def test_an_unknown_host_is_one_line():
     )
 
 
-@pytest.mark.parametrize("args", [["--port", "65536"], ["--loss", "1.5"]])
+@pytest.mark.parametrize("args", [["--port", "65536"], ["--drop", "-1"]])
 def test_bad_options_are_usage_errors(args):
     result = run_listing(SERVER, *args)
     assert result.returncode == 2
     assert result.stderr.endswith(
-        "whoami_server.py: error: --port must be 0-65535 and --loss 0-1\n"
+        "whoami_server.py: error: --port must be 0-65535 and --drop at least 0\n"
     )
 
 
@@ -225,6 +219,20 @@ def test_client_pads_to_the_largest_datagram_and_no_further():
     assert too_big.stderr == (
         f"whoami_client: cannot send to 127.0.0.1 port {port}: Message too long\n"
     )
+
+
+def test_client_sends_exactly_its_size_and_refuses_one_below_the_message():
+    with running(SERVER, "--port", "0") as server:
+        port = str(server.port)
+        exact = run_listing(CLIENT, "hello", "--size", "5", "--port", port)
+        short = run_listing(CLIENT, "hello", "--size", "4", "--port", port)
+    assert exact.returncode == 0, exact.stderr
+    assert exact.stdout.startswith(f"sent 5 bytes to 127.0.0.1 port {port} ")
+    assert (short.returncode, short.stdout) == (2, "")
+    assert short.stderr.endswith(
+        "whoami_client.py: error: --size 4 is less than the message's 5 bytes\n"
+    )
+    assert server.lines[-1] == "stopped (datagrams received: 1, answered: 1)"
 
 
 def test_client_gives_up_after_its_timeout():
