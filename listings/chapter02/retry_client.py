@@ -113,8 +113,8 @@ def main() -> None:
             f"retry_client: no reply from {where} after {tries} ({waited})"
         )
     answer = reply.decode("utf-8", errors="replace").split(" ", 1)[1]
-    host, port = server[:2]  # the one address a connected socket hears
-    print(f"reply from {host} port {port}: {answer}")
+    host = str(server[0])  # the address it connected to: the only one it hears
+    print(f"reply from {host} port {args.port}: {answer}")
 
 
 if __name__ == "__main__":
