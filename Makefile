@@ -166,7 +166,7 @@ DEB_PDF      := latexmk texlive-latex-recommended texlive-latex-extra \
                 fonts-texgyre fonts-dejavu-core fonts-droid-fallback
 DEB_EPUB     := epubcheck default-jre-headless
 DEB_BROWSER  := chromium
-DEB_NET      := iproute2 nftables iputils-tracepath tcpdump curl ethtool mscgen librsvg2-bin iputils-ping nmap dnsutils openssh-client openssh-server postfix dovecot-imapd dovecot-pop3d vsftpd inetutils-inetd inetutils-telnetd python3-httpbin gunicorn
+DEB_NET      := iproute2 netbase nftables iputils-tracepath tcpdump curl ethtool mscgen librsvg2-bin iputils-ping nmap dnsutils openssh-client openssh-server postfix dovecot-imapd dovecot-pop3d vsftpd inetutils-inetd inetutils-telnetd python3-httpbin gunicorn
 DEB_PACKAGES := $(DEB_PDF) $(DEB_EPUB) $(DEB_BROWSER) $(DEB_NET)
 
 system-deps:  ## install the Debian packages for the PDF, EPUB, browser and network tests (as root)
