@@ -134,6 +134,9 @@ def issue(state: Path, names: Sequence[str], dest: Path, unit: str = "server") -
 def context(chain: Path) -> ssl.SSLContext:
     """A server-side context that presents the key and chain in *chain*."""
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    # Said outright: a server context's default floor depends on how Python
+    # was built (Debian 12's 3.11.2 leaves it at MINIMUM_SUPPORTED).
+    tls.minimum_version = ssl.TLSVersion.TLSv1_2
     tls.load_cert_chain(chain)
     return tls
 
