@@ -41,6 +41,13 @@ $(STAMP): requirements.txt
 # then holds each of lines and branches to the floor (tools/coverage_floor.py,
 # the one judge of it: pytest-cov's own pooled fail-under is switched off).
 TEST_JOBS ?= 4
+# A browser check of a page that passed keeps its verdict in build/verdicts/,
+# valid while the page, every file it loads, the test and Chromium are byte
+# for byte the same (tests/support/verdicts.py); `make test FRESH=1` runs
+# every check again. (A clean checkout, CI's, starts with none.)
+ifdef FRESH
+export BOOK_FRESH := 1
+endif
 PYTEST_RUN = $(PYTEST) -n $(TEST_JOBS) --dist loadgroup \
   $(if $(COVERAGE),--cov --cov-report=term-missing:skip-covered --cov-fail-under=0)
 FLOOR      = $(if $(COVERAGE),$(BIN)/python -m tools.coverage_floor $(FLOOR_OPTIONS))
@@ -65,7 +72,7 @@ STAMPS  := $(TESTED) $(foreach c,$(BOOK_CHAPTERS),build/.tested-$(c))
 # its own; Read the Docs leaves them to CI).
 BUILD_AFTER := $(if $(SKIP_TESTS),,$(STAMPS))
 
-test: venv  ## run every test, doctest and chapter example (CHAPTER=N: one chapter's; COVERAGE=1: with coverage)
+test: venv  ## run every test, doctest and chapter example (CHAPTER=N: one chapter's; COVERAGE=1: with coverage; FRESH=1: no kept verdicts)
 ifdef CHAPTER
 	paths="$$($(BIN)/python -m tools.chapters tests $(CHAPTER))" && $(PYTEST_RUN) $$paths
 else

@@ -31,7 +31,10 @@ from playground.services import readiness
 from playground.services.spec import Context, Running, Service
 from playground.wire import Exchange, Recorder
 
-#: Where the certificate authority lives unless told otherwise.
+#: Where the certificate authority lives unless told otherwise
+#: (:data:`playground.tls.DEFAULT_STATE`).
+#:
+#: :meta hide-value:
 DEFAULT_STATE = tls.DEFAULT_STATE
 #: How long a service started as a program may take to get ready.
 READY_TIMEOUT = 30.0

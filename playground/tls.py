@@ -30,7 +30,10 @@ from cryptography.hazmat.primitives import serialization
 ORGANIZATION = "Network Playground"
 
 #: The state folder (CA, certificates, run files) unless told otherwise:
-#: ``PLAYGROUND_STATE``, else ``build/playground`` in the project.
+#: ``PLAYGROUND_STATE``, else ``build/playground`` in the project. (Its value,
+#: an absolute path, is the builder's own: the book leaves it out.)
+#:
+#: :meta hide-value:
 DEFAULT_STATE = Path(__file__).resolve().parent.parent / "build" / "playground"
 
 #: The names every certificate for a loopback service carries.

@@ -155,3 +155,16 @@ def _name_group(item: pytest.Item, group: str) -> None:
     from _pytest.nodeid import NodeId
 
     item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many browser checks passed on a verdict kept from an earlier
+    run of the same files (tests/support/verdicts.py), so that a fast run
+    never passes for a full one unremarked."""
+    passed = terminalreporter.stats.get("passed", [])
+    kept = [r for r in passed if ("verdict", "kept") in r.user_properties]
+    if kept:
+        terminalreporter.write_line(
+            f"{len(kept)} browser checks of unchanged pages passed on the verdicts "
+            "kept in build/verdicts/ (make test FRESH=1 runs them again)"
+        )

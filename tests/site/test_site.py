@@ -204,6 +204,19 @@ def test_each_chapter_links_its_zip_and_the_package_zip(
     assert f"{count} listings" in box.get_text()
 
 
+def test_no_page_names_the_folder_it_was_built_in(site: Path) -> None:
+    """Nothing of the builder's machine leaks into the book (an API entry
+    once showed a default path as ``PosixPath('/home/...')``), so the same
+    sources build the same pages wherever they are checked out."""
+    here = [str(ROOT), str(ROOT.resolve())]
+    leaks = [
+        page
+        for page in [*pages(site), "searchindex.js"]
+        if any(folder in (site / page).read_text(encoding="utf-8") for folder in here)
+    ]
+    assert leaks == []
+
+
 def test_every_page_has_a_description_and_open_graph_tags(
     soups: dict[str, BeautifulSoup],
 ) -> None:
