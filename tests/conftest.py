@@ -15,6 +15,7 @@ import pytest
 from playground.services import Playground
 from tests.support.guard import netguard
 from tests.support.listings import listing_env, run_listing
+from tools import childenv
 from tools.paths import LISTINGS, ROOT
 from tools.sessions.runner import Runner
 
@@ -39,6 +40,10 @@ _FILTERS = [
     ),
 ]
 os.environ["PYTHONWARNINGS"] = ",".join(dict.fromkeys(filter(None, _FILTERS)))
+
+# Tests stop servers with Ctrl-C; a suite started in the background by a
+# script would hand every child SIGINT ignored (see default_interrupts).
+childenv.default_interrupts()
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,9 @@ Three kinds, for three jobs:
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -35,6 +37,23 @@ from tools import paths
 
 #: Settings every child gets, whatever the kind.
 UTF8 = {"PYTHONIOENCODING": "utf-8", "PYTHONUTF8": "1"}
+
+
+def default_interrupts() -> None:
+    """Give Ctrl-C (SIGINT) its default meaning back in this process, and so
+    in every child it starts from now on, if it arrived ignored.
+
+    A shell that is not interactive starts its background jobs with SIGINT
+    and SIGQUIT ignored, and an ignored signal stays ignored across
+    ``exec``: Python then never raises KeyboardInterrupt, so a server
+    listing a test or a session stops with Ctrl-C waits out its timeout
+    instead. A handler, unlike "ignore", is reset to the default by
+    ``exec``. (Call from the main thread; elsewhere it does nothing.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def venv_path(*more: str) -> str:

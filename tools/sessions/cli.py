@@ -13,7 +13,7 @@ import time
 import tomllib
 from collections.abc import Sequence
 
-from tools import chapters, paths
+from tools import chapters, childenv, paths
 from tools.sessions import manifest
 from tools.sessions.compare import differences, report, stale_files
 from tools.sessions.manifest import ManifestError, Session
@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="compare with the committed files and write nothing",
     )
     args = parser.parse_args(argv)
+    childenv.default_interrupts()  # the sessions stop servers with Ctrl-C
     started = time.monotonic()
     try:
         sessions = manifest.load_all()
