@@ -11,7 +11,8 @@ from tests.support.verdicts import Verdicts
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> dict[str, Path]:
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    monkeypatch.delenv("BOOK_FRESH", raising=False)  # `make test FRESH=1` sets it
     site, repo = tmp_path / "site", tmp_path / "repo"
     for folder in (site / "_static", repo):
         folder.mkdir(parents=True)
