@@ -4,8 +4,9 @@ and HTTPS, on www.example.com in the network playground.
 The runner may pass, in :attr:`Context.options`, ``client_timeout`` and
 ``slow_delay`` (see :class:`playground.geocoder.GeocoderServer`), a
 ``recorder`` (:class:`playground.wire.Recorder`) to keep the request heads,
-and ``index_early`` (true: index the alternate names as soon as it starts,
-which costs a few seconds of CPU that a long-lived test run wins back).
+and ``index_early`` (true: index the alternate names once it has served for
+:data:`EARLY_INDEX_DELAY` seconds, which costs about a second of CPU that a
+long-lived server wins back; a query that needs them sooner builds them).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from playground import gazetteer
 from playground.geocoder import GeocoderServer
 from playground.services.spec import Context, Port, Service
 from playground.wire import Recorder
+
+#: How long a geocoder with ``index_early`` serves before it indexes the
+#: alternate names: long enough that a short run (``python -m playground run
+#: COMMAND`` for one quick command, a test) never spends the CPU on them,
+#: soon enough that they are ready for a reader's server.
+EARLY_INDEX_DELAY = 5.0
 
 
 class GeocoderRun:
@@ -33,13 +40,16 @@ class GeocoderRun:
         http, https = (int(s.server_address[1]) for s in servers)
         self.ports = {"http": http, "https": https}
         self.threads: list[threading.Thread] = []
+        self.indexer: threading.Timer | None = None
 
     def start(self) -> None:
-        # Index the GeoNames alternate names now, while no one is asking:
-        # the first query that needs them then finds them ready, or waits for
-        # this one thread instead of building them itself.
+        # Index the GeoNames alternate names soon, while no one is asking:
+        # a later query that needs them finds them ready, and one that comes
+        # first builds them (concurrent ones wait for the one index).
         if self.index_early:
-            threading.Thread(target=self.gazetteer.alternates, daemon=True).start()
+            self.indexer = threading.Timer(EARLY_INDEX_DELAY, self.gazetteer.alternates)
+            self.indexer.daemon = True
+            self.indexer.start()
         for server in self.servers:
             # Checking for shutdown every 0.1 s (not 0.5 s) makes stop() quick.
             thread = threading.Thread(
@@ -50,6 +60,8 @@ class GeocoderRun:
 
     def stop(self) -> None:
         """Stop serving and close the listening sockets (once is enough)."""
+        if self.indexer is not None:
+            self.indexer.cancel()
         if self.threads:  # shutdown() would wait forever for a loop never started
             for server in self.servers:
                 server.shutdown()

@@ -121,3 +121,64 @@ def test_a_network_only_service_is_refused_on_loopback(
     monkeypatch.setattr(services, "REGISTRY", (only,))
     with pytest.raises(ValueError, match="room runs only in the network playground"):
         Playground(state_dir=tmp_path, services=["room"])
+
+
+class _Places:
+    """Stands in for the gazetteer: counts the alternate-name indexings."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.indexed = threading.Event()
+
+    def alternates(self) -> dict[str, list[object]]:
+        self.indexed.set()
+        return {}
+
+
+class _Server:
+    server_address = ("127.0.0.1", 0)
+
+    def serve_forever(self, poll_interval: float) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def server_close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_the_geocoder_indexes_alternate_names_after_serving_a_while(
+    monkeypatch: pytest.MonkeyPatch, early: bool
+) -> None:
+    from playground.services import geocoder
+    from playground.wire import Recorder
+
+    monkeypatch.setattr(geocoder, "EARLY_INDEX_DELAY", 0.0)
+    places = _Places()
+    run = geocoder.GeocoderRun([_Server(), _Server()], Recorder(), places, early)  # type: ignore[arg-type,list-item]
+    run.start()
+    try:
+        assert places.indexed.wait(10 if early else 0.5) is early
+    finally:
+        run.stop()
+
+
+def test_a_geocoder_stopped_before_the_delay_never_indexes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A short run (one quick command) spends no CPU on the alternate names."""
+    from playground.services import geocoder
+    from playground.wire import Recorder
+
+    monkeypatch.setattr(geocoder, "EARLY_INDEX_DELAY", 3600.0)
+    places = _Places()
+    run = geocoder.GeocoderRun([_Server(), _Server()], Recorder(), places, True)  # type: ignore[arg-type,list-item]
+    run.start()
+    run.stop()
+    assert run.indexer is not None
+    run.indexer.join(10)  # cancelled: it ends without calling
+    assert not run.indexer.is_alive()
+    assert not places.indexed.is_set()
