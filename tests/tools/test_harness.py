@@ -226,7 +226,12 @@ def test_serving_runs_a_socketserver_for_the_block_and_closes_it():
 
 
 def test_standard_error_can_be_kept_apart(harness):
-    code = "import sys; print('out'); print('err', file=sys.stderr); sys.exit(1)"
+    # Flushed: where PYTHONUNBUFFERED is not set (a fresh machine), a buffered
+    # 'out' would reach the merged pipe only at exit, after 'err'.
+    code = (
+        "import sys; print('out', flush=True); print('err', file=sys.stderr);"
+        " sys.exit(1)"
+    )
     done = harness.run([sys.executable, "-c", code], stderr="apart")
     assert (done.status, done.output, done.errors) == (1, "out\n", "err\n")
     merged = harness.run([sys.executable, "-c", code])
