@@ -14,7 +14,6 @@ browser. ``make test FRESH=1`` runs every check again.
 from __future__ import annotations
 
 import functools
-import hashlib
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,16 +88,13 @@ def browser() -> Iterator[Browser]:
 def basis() -> dict[str, str]:
     """What every page check depends on besides the site's files: the code
     of the checks and of the server, axe-core's script, the browser."""
-    code = [Path(__file__), Path(site_conftest.__file__), Path(sitebuild.__file__)]
-    code.append(Path(verdicts_module.__file__))
-    axe = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+    modules = (site_conftest, sitebuild, verdicts_module)
+    files = [Path(__file__), *(Path(m.__file__ or "") for m in modules)]
+    files.append(Path(axe_playwright_python.__file__ or "").with_name("axe.min.js"))
     version = subprocess.run(
         [CHROMIUM, "--version"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    return {
-        **{path.name: digest(path) for path in [*code, axe]},
-        "chromium": hashlib.sha256(version.encode()).hexdigest(),
-    }
+    return {**{path.name: digest(path) for path in files}, "chromium": version}
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +129,10 @@ class Traffic:
         if response.status >= 400:
             self.failed.append(f"{response.url}: HTTP {response.status}")
         url = response.url
-        if url.startswith("file:"):
-            self.files.add(Path(unquote(urlsplit(url).path)))
+        if url.startswith("file:"):  # a copy of the site read from disk
+            file = Path(unquote(urlsplit(url).path))
+            if file.is_relative_to(self.site):
+                self.files.add(file)
         elif url.startswith(self.origin + "/"):
             file = local_path(self.site, url)
             # What the server sends for an address with no file: 404.html.
@@ -168,13 +166,19 @@ class Traffic:
 
 @pytest.fixture
 def open_context(browser: Browser, server: SiteServer, site: Path) -> Iterator:
-    """``open_context(**options)`` -> (context, traffic); closed after the test."""
+    """``open_context(**options)`` -> (context, traffic); closed after the
+    test. With ``guarded=False`` its pages are watched but not confined to
+    the site (for pages read from file://)."""
     opened: list[BrowserContext] = []
 
-    def make(**options: object) -> tuple[BrowserContext, Traffic]:
+    def make(guarded: bool = True, **options: object) -> tuple[BrowserContext, Traffic]:
         traffic = Traffic(server.origin, site)
-        context = traffic.watch(browser.new_context(**options))
+        context = browser.new_context(**options)
         opened.append(context)
+        if guarded:
+            traffic.watch(context)
+        else:
+            context.on("page", traffic.watch_page)
         return context, traffic
 
     yield make
@@ -210,19 +214,9 @@ class Check:
         return self.server.url
 
     def open(self, **options: object) -> tuple[BrowserContext, Traffic]:
-        """A guarded context (see ``open_context``), closed after the test."""
+        """A context from ``open_context`` (same options), closed after the
+        test, whose files the verdict will name."""
         context, traffic = self.request.getfixturevalue("open_context")(**options)
-        self.traffic.append(traffic)
-        return context, traffic
-
-    def watch(self, **options: object) -> tuple[BrowserContext, Traffic]:
-        """A context whose pages are watched but not confined to the site
-        (for pages read from file://), closed after the test."""
-        browser: Browser = self.request.getfixturevalue("browser")
-        context = browser.new_context(**options)
-        self.request.addfinalizer(context.close)
-        traffic = Traffic(self.server.origin, self.request.getfixturevalue("site"))
-        context.on("page", traffic.watch_page)
         self.traffic.append(traffic)
         return context, traffic
 
@@ -280,7 +274,7 @@ def test_axe_finds_no_violation_on_the_404_page_wherever_it_opens(
     if check.kept:
         return
     # Not guarded (the copy is read from file://): only watched.
-    context, _ = check.watch(color_scheme="light", viewport=WIDE)
+    context, _ = check.open(guarded=False, color_scheme="light", viewport=WIDE)
     page = context.new_page()
     page.goto(NOT_FOUND[where](check.server, site), wait_until="load")
     assert page.locator("h1").first.inner_text() == "Page not found"
