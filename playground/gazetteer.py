@@ -24,8 +24,8 @@ A city is found by its main name, optionally qualified by its state or
 country (``Springfield, IL``, ``paris texas``), and failing that by any of
 its GeoNames alternate names (``München``, ``東京``). The main names are
 indexed when the gazetteer loads; the 300,000 alternate names only when
-:meth:`Gazetteer.alternates` is first called, which the playground does in
-the background as soon as it starts serving.
+:meth:`Gazetteer.alternates` is first called: by the first query that needs
+them, or in the background once the playground has served for a few seconds.
 
 The playground is not an OpenStreetMap database. Its ``place_id`` values are
 its own (Nominatim's are local to each installation too): the entry's number
